@@ -1,0 +1,183 @@
+package grammar
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+)
+
+// slot is a node's place in its tree: its parent and its index among the parent's children (root: nil, -1).
+type slot struct {
+	node   *Node
+	parent *Node
+	index  int
+}
+
+// slots lists the tree's nodes in pre-order with their places. A shared 4/8-way inner module is one
+// subtree, so it is listed once (SPEC §10.4).
+func slots(root *Node) []slot {
+	list := make([]slot, 0, 64)
+	var visit func(n, parent *Node, index int)
+	visit = func(n, parent *Node, index int) {
+		list = append(list, slot{n, parent, index})
+		for i, c := range n.Children {
+			visit(c, n, i)
+		}
+	}
+	visit(root, nil, -1)
+	return list
+}
+
+// class is the terminal class of the slot at index i of a module of the given kind.
+func slotClass(parent *Node, i int) Class {
+	switch parent.Kind {
+	case BranchingModule:
+		if i == 0 {
+			return Branching
+		}
+		return Aggregation
+	case RoutingModule:
+		if i == 0 {
+			return Prerouting
+		}
+		return Postrouting
+	}
+	return Computation
+}
+
+// stateOf is the state a node received when it was inferred.
+func stateOf(n *Node) state {
+	return state{in: n.In, other: n.Other, bf: n.InBF, lastIm: n.LastIm, depth: n.Depth}
+}
+
+// Mutate returns a child of the parent (SPEC §5.2 with §10.4): a node drawn uniformly from the tree (root
+// included, a shared inner module counted once) is resampled in its slot with its top symbol changed, the
+// child is re-inferred (downstream terminals keep their identity and adapt their shapes) and checked
+// against the caps. Attempts whose child fails are retried with a new node, up to MaxAttempts. A mutated
+// branching function keeps its factor, so that the module keeps its shape.
+func (g *Grammar) Mutate(r *rand.Rand, parent *Arch) (*Arch, error) {
+	return g.MutateCounted(r, parent, nil)
+}
+
+// MutateCounted is Mutate, tallying into c when c is not nil.
+func (g *Grammar) MutateCounted(r *rand.Rand, parent *Arch, c *Counters) (*Arch, error) {
+	if parent == nil || parent.Root == nil {
+		return nil, errors.New("mutate: no parent architecture")
+	}
+	if err := g.check(parent.Input); err != nil {
+		return nil, err
+	}
+	if c == nil {
+		c = &Counters{}
+	}
+	original := slots(parent.Root)
+	s := sampler{g: g, r: r, counters: c}
+	for attempt := 0; attempt < g.maxAttempts(); attempt++ {
+		c.Attempts++
+		s.created, s.aborted = 0, false
+		pick := r.IntN(len(original))
+		target := original[pick].node
+		var replacement *Node
+		st := stateOf(target)
+		if target.IsModule() {
+			replacement = s.module(st, original[pick].parent == nil, target.Kind)
+		} else {
+			s.excludeOp = target.Op
+			if class := slotClass(original[pick].parent, original[pick].index); class == Branching {
+				s.requireFactor = target.Op.Factor()
+			}
+			replacement = s.terminal(slotClass(original[pick].parent, original[pick].index), st)
+			s.excludeOp, s.requireFactor = 0, 0
+		}
+		if replacement == nil {
+			if s.aborted {
+				c.RejectedNodes++
+			} else {
+				c.Invalid++
+			}
+			continue
+		}
+		child, ok := g.replace(parent, pick, replacement, c)
+		if !ok {
+			continue
+		}
+		c.Samples++
+		return child, nil
+	}
+	return nil, fmt.Errorf("mutate: no valid child within the limits after %d attempts (%d invalid, %d over a cap)",
+		g.maxAttempts(), c.Invalid, c.Rejected())
+}
+
+// replace returns a copy of parent whose node number pick (pre-order) is replacement, re-inferred and
+// checked against the caps.
+func (g *Grammar) replace(parent *Arch, pick int, replacement *Node, c *Counters) (*Arch, bool) {
+	root := parent.Root.Clone()
+	if pick == 0 {
+		root = replacement
+	} else {
+		place := slots(root)[pick]
+		place.parent.Children[place.index] = replacement
+	}
+	child, err := g.Infer(root, parent.Input)
+	if err != nil {
+		c.Invalid++
+		return nil, false
+	}
+	if st := child.Stats(); g.Limits.Check(st) != nil {
+		c.reject(g.Limits, st)
+		return nil, false
+	}
+	return child, true
+}
+
+// Crossover returns a child of a that carries a subtree of b: a module of a is replaced by a copy of a
+// module of b that received the same input shape, and the child is re-inferred and checked against the
+// caps. The child differs from both parents. It fails when no such pair of modules gives a valid child
+// within MaxAttempts tries.
+func (g *Grammar) Crossover(r *rand.Rand, a, b *Arch) (*Arch, error) {
+	if a == nil || b == nil || a.Root == nil || b.Root == nil {
+		return nil, errors.New("crossover: needs two parent architectures")
+	}
+	if a.Input != b.Input {
+		return nil, fmt.Errorf("crossover: the parents were inferred for different inputs %v and %v", a.Input, b.Input)
+	}
+	var modulesA []int
+	for i, s := range slots(a.Root) {
+		if s.node.IsModule() {
+			modulesA = append(modulesA, i)
+		}
+	}
+	var modulesB []*Node
+	for _, s := range slots(b.Root) {
+		if s.node.IsModule() {
+			modulesB = append(modulesB, s.node)
+		}
+	}
+	textA, textB := a.String(), b.String()
+	c := &Counters{}
+	listA := slots(a.Root)
+	for attempt := 0; attempt < g.maxAttempts(); attempt++ {
+		pick := modulesA[r.IntN(len(modulesA))]
+		target := listA[pick].node
+		var candidates []*Node
+		for _, m := range modulesB {
+			if m.In == target.In && !(pick == 0 && m.Kind == ComputationModule) && !Equal(m, target) {
+				candidates = append(candidates, m)
+			}
+		}
+		if len(candidates) == 0 {
+			continue
+		}
+		donor := candidates[r.IntN(len(candidates))]
+		child, ok := g.replace(a, pick, donor.Clone(), c)
+		if !ok {
+			continue
+		}
+		if text := child.String(); text == textA || text == textB {
+			continue
+		}
+		return child, nil
+	}
+	return nil, fmt.Errorf("crossover: no module of the second parent fits the first within %d attempts (%d invalid, %d over a cap)",
+		g.maxAttempts(), c.Invalid, c.Rejected())
+}
