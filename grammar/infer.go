@@ -190,7 +190,7 @@ func (f *inferer) terminal(n *Node, class Class, st state) *inferError {
 		return fail(n, "%s is a %s, not a %s", n.Op.Name(), classNamesFor(n.Op), class)
 	}
 	n.In, n.Other, n.InBF, n.LastIm, n.Depth = st.in, st.other, st.bf, st.lastIm, st.depth
-	out, bf, grid, msg := apply(n.Op, class, st)
+	out, bf, grid, msg := apply(n.Op, class, st, true)
 	if msg != "" {
 		return fail(n, "%s", msg)
 	}
@@ -204,7 +204,7 @@ func (f *inferer) terminal(n *Node, class Class, st state) *inferError {
 // apply computes a terminal's output shape and branching factor in a slot of the given class. It returns
 // a non-empty message when the terminal cannot take the input. For an im2col it also returns the (H', W')
 // grid its col2im will fold back to.
-func apply(op Op, class Class, st state) (out Shape, bf int, grid [2]int, msg string) {
+func apply(op Op, class Class, st state, explain bool) (out Shape, bf int, grid [2]int, msg string) {
 	in := st.in
 	info := &ops[op]
 	bf = st.bf
@@ -214,40 +214,57 @@ func apply(op Op, class Class, st state) (out Shape, bf int, grid [2]int, msg st
 	case FamGroup:
 		d := info.dim
 		if d > in.Rank() {
+			if !explain {
+				return out, 0, grid, rejected
+			}
 			return out, 0, grid, fmt.Sprintf("splits dimension %d, but a %s-mode input %v has dimensions 1..%d", d, in.Mode(), in, in.Rank())
 		}
 		if size := in.Dim(d - 1); size%info.factor != 0 {
+			if !explain {
+				return out, 0, grid, rejected
+			}
 			return out, 0, grid, fmt.Sprintf("splits dimension %d of size %d into %d equal groups: %d is not divisible by %d", d, size, info.factor, size, info.factor)
 		}
 		return in.withDim(d-1, in.Dim(d-1)/info.factor), info.factor, grid, ""
 	case FamDot, FamScaledDot, FamAdd, FamCat:
-		out, msg = aggregate(op, st.in, st.other, st.bf)
+		out, msg = aggregate(op, st.in, st.other, st.bf, explain)
 		return out, 1, grid, msg
 	case FamIdentity, FamSoftmax, FamLeakyReLU, FamNorm, FamPositional:
 		return in, bf, grid, ""
 	case FamPermute:
-		perm := op.Permutation()
-		if len(perm) != in.Rank() {
-			return out, 0, grid, fmt.Sprintf("permutes %d dimensions, but its input %v is in %s mode with %d", len(perm), in, in.Mode(), in.Rank())
+		if int(info.rank) != in.Rank() {
+			if !explain {
+				return out, 0, grid, rejected
+			}
+			return out, 0, grid, fmt.Sprintf("permutes %d dimensions, but its input %v is in %s mode with %d", info.rank, in, in.Mode(), in.Rank())
 		}
 		out = in
-		for i, p := range perm {
+		for i, p := range info.perm[:info.rank] {
 			out.dims[i] = in.dims[p]
 		}
 		return out, bf, grid, ""
 	case FamIm2col:
 		if in.Mode() != Im {
+			if !explain {
+				return out, 0, grid, rejected
+			}
 			return out, 0, grid, fmt.Sprintf("needs an im-mode input (C,H,W), got %v in col mode", in)
 		}
 		k, s, p := info.k, info.s, info.p
 		h, w := in.Dim(1), in.Dim(2)
 		if h+2*p < k || w+2*p < k {
+			if !explain {
+				return out, 0, grid, rejected
+			}
 			return out, 0, grid, fmt.Sprintf("a %dx%d kernel with padding %d does not fit the %dx%d input %v", k, k, p, h, w, in)
 		}
 		oh, ow := (h+2*p-k)/s+1, (w+2*p-k)/s+1
 		return ColShape(oh*ow, in.Dim(0)*k*k), bf, [2]int{oh, ow}, ""
 	case FamCol2im:
 		if in.Mode() != Col {
+			if !explain {
+				return out, 0, grid, rejected
+			}
 			return out, 0, grid, fmt.Sprintf("needs a col-mode input (L,D), got %v in im mode", in)
 		}
 		if st.lastIm == [2]int{} {
@@ -255,18 +272,30 @@ func apply(op Op, class Class, st state) (out Shape, bf int, grid [2]int, msg st
 		}
 		oh, ow := st.lastIm[0], st.lastIm[1]
 		if in.Dim(0) != oh*ow {
+			if !explain {
+				return out, 0, grid, rejected
+			}
 			return out, 0, grid, fmt.Sprintf("folds %d tokens back onto the im2col's %dx%d grid, which needs %d tokens (SPEC §10.6)", in.Dim(0), oh, ow, oh*ow)
 		}
 		return ImShape(in.Dim(1), oh, ow), bf, grid, ""
 	case FamLinear:
 		width := op.LinearWidth(in.Last())
 		if info.scale < 0 && in.Last()%(-info.scale) != 0 {
+			if !explain {
+				return out, 0, grid, rejected
+			}
 			return out, 0, grid, fmt.Sprintf("divides its input width %d by %d, which leaves a remainder", in.Last(), -info.scale)
 		}
 		if width <= 0 {
+			if !explain {
+				return out, 0, grid, rejected
+			}
 			return out, 0, grid, fmt.Sprintf("would produce width %d from input width %d", width, in.Last())
 		}
 		return in.withDim(in.Rank()-1, width), bf, grid, ""
+	}
+	if !explain {
+		return out, 0, grid, rejected
 	}
 	return out, 0, grid, fmt.Sprintf("%s cannot be used as a %s", op.Name(), class)
 }
@@ -274,45 +303,76 @@ func apply(op Op, class Class, st state) (out Shape, bf int, grid [2]int, msg st
 // aggregate applies an aggregation function to the inner modules' outputs a and b (b = a for the shared
 // inner module of 4- and 8-way branching). factor is the branching module's factor: per SPEC §10.2 the
 // aggregation's arity is that factor.
-func aggregate(op Op, a, b Shape, factor int) (Shape, string) {
+func aggregate(op Op, a, b Shape, factor int, explain bool) (Shape, string) {
 	info := &ops[op]
 	if a.Rank() != b.Rank() {
+		if !explain {
+			return Shape{}, rejected
+		}
 		return Shape{}, fmt.Sprintf("its inputs %v (%s mode) and %v (%s mode) differ in mode", a, a.Mode(), b, b.Mode())
 	}
 	switch info.family {
 	case FamDot, FamScaledDot:
 		if factor != 2 {
+			if !explain {
+				return Shape{}, rejected
+			}
 			return Shape{}, fmt.Sprintf("multiplies two tensors, but its branching module has factor %d (SPEC §10.2)", factor)
 		}
 		if a.Mode() == Col {
 			if a.Dim(1) != b.Dim(0) {
+				if !explain {
+					return Shape{}, rejected
+				}
 				return Shape{}, fmt.Sprintf("cannot multiply %v by %v: %d columns against %d rows", a, b, a.Dim(1), b.Dim(0))
 			}
 			return ColShape(a.Dim(0), b.Dim(1)), ""
 		}
 		if a.Dim(0) != b.Dim(0) || a.Dim(2) != b.Dim(1) {
+			if !explain {
+				return Shape{}, rejected
+			}
 			return Shape{}, fmt.Sprintf("cannot multiply %v by %v: needs equal channels and %d columns against %d rows", a, b, a.Dim(2), b.Dim(1))
 		}
 		return ImShape(a.Dim(0), a.Dim(1), b.Dim(2)), ""
 	case FamAdd:
 		if a != b {
+			if !explain {
+				return Shape{}, rejected
+			}
 			return Shape{}, fmt.Sprintf("adds tensors of different shapes %v and %v", a, b)
 		}
 		return a, ""
 	case FamCat:
 		if info.factor != factor {
+			if !explain {
+				return Shape{}, rejected
+			}
 			return Shape{}, fmt.Sprintf("concatenates %d tensors, but its branching module has factor %d (SPEC §10.2)", info.factor, factor)
 		}
 		d := info.dim
 		if d > a.Rank() {
+			if !explain {
+				return Shape{}, rejected
+			}
 			return Shape{}, fmt.Sprintf("concatenates along dimension %d, but %s-mode tensors %v have dimensions 1..%d", d, a.Mode(), a, a.Rank())
 		}
 		for i := 0; i < a.Rank(); i++ {
 			if i != d-1 && a.Dim(i) != b.Dim(i) {
+				if !explain {
+					return Shape{}, rejected
+				}
 				return Shape{}, fmt.Sprintf("concatenates %v and %v along dimension %d, but they differ in dimension %d", a, b, d, i+1)
 			}
 		}
 		return a.withDim(d-1, a.Dim(d-1)+b.Dim(d-1)*(factor-1)), ""
 	}
+	if !explain {
+		return Shape{}, rejected
+	}
 	return Shape{}, fmt.Sprintf("%s is not an aggregation function", op.Name())
 }
+
+// rejected is the reason apply gives when nobody will read it: the sampler tries thousands of terminals
+// that do not fit, and formatting each reason would dominate its time.
+const rejected = "rejected"

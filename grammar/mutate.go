@@ -75,6 +75,7 @@ func (g *Grammar) MutateCounted(r *rand.Rand, parent *Arch, c *Counters) (*Arch,
 	for attempt := 0; attempt < g.maxAttempts(); attempt++ {
 		c.Attempts++
 		s.created, s.aborted = 0, false
+		start := s.arena.mark()
 		pick := r.IntN(len(original))
 		target := original[pick].node
 		var replacement *Node
@@ -95,12 +96,15 @@ func (g *Grammar) MutateCounted(r *rand.Rand, parent *Arch, c *Counters) (*Arch,
 			} else {
 				c.Invalid++
 			}
+			s.arena.rewind(start)
 			continue
 		}
 		child, ok := g.replace(parent, pick, replacement, c)
 		if !ok {
+			s.arena.rewind(start)
 			continue
 		}
+		s.arena.handOver()
 		c.Samples++
 		return child, nil
 	}

@@ -60,6 +60,7 @@ type opInfo struct {
 	dim     int    // grammar dimension (batch = 0) of group and cat
 	k, s, p int    // im2col kernel, stride, padding
 	perm    [3]int // permutation of the non-batch dimensions, 0-based
+	rank    int8   // how many dimensions perm permutes: 2 (col mode) or 3 (im mode)
 	width   int    // linear output width; 0 for linear_x4 and linear_4th
 	scale   int    // linear_x4: 4 (out = 4·in); linear_4th: -4 (out = in/4)
 	seed    bool   // seed-only terminal: never sampled
@@ -114,8 +115,12 @@ func init() {
 		perm [3]int
 	}{{"permute21", [3]int{1, 0, 0}}, {"permute132", [3]int{0, 2, 1}}, {"permute213", [3]int{1, 0, 2}},
 		{"permute231", [3]int{1, 2, 0}}, {"permute312", [3]int{2, 0, 1}}, {"permute321", [3]int{2, 1, 0}}}
-	for _, p := range perms {
-		addOp(opInfo{name: p.name, family: FamPermute, perm: p.perm}, Prerouting, Postrouting)
+	for i, p := range perms {
+		rank := int8(3)
+		if i == 0 {
+			rank = 2
+		}
+		addOp(opInfo{name: p.name, family: FamPermute, perm: p.perm, rank: rank}, Prerouting, Postrouting)
 	}
 	for _, ksp := range [][3]int{{1, 1, 0}, {1, 2, 0}, {3, 1, 1}, {3, 2, 1}, {4, 4, 0}, {8, 8, 0}, {16, 16, 0}} {
 		name := fmt.Sprintf("im2col%dk%ds%dp", ksp[0], ksp[1], ksp[2])
@@ -180,11 +185,8 @@ func (op Op) Kernel() (k, stride, pad int) { i := ops[op]; return i.k, i.s, i.p 
 // Permutation returns the order of the non-batch dimensions after a permute terminal (0-based), as many
 // entries as the mode has dimensions.
 func (op Op) Permutation() []int {
-	if op == opsByName["permute21"] {
-		return []int{1, 0}
-	}
-	p := ops[op].perm
-	return p[:]
+	i := ops[op]
+	return append([]int(nil), i.perm[:i.rank]...)
 }
 
 // LinearWidth returns the output width of a linear terminal for an input of width in.

@@ -11,6 +11,7 @@ type Counters struct {
 	Samples        int // architectures returned
 	Attempts       int // whole samples (or mutation attempts) started
 	Backtracks     int // choices removed from a slot after their subtree failed
+	Created        int // nodes built, including those that backtracking discarded
 	RejectedNodes  int // attempts over the node cap
 	RejectedParams int
 	RejectedFLOPs  int
@@ -56,18 +57,22 @@ func (g *Grammar) SampleCounted(r *rand.Rand, input Shape, c *Counters) (*Arch, 
 	for attempt := 0; attempt < g.maxAttempts(); attempt++ {
 		c.Attempts++
 		s.created, s.aborted = 0, false
+		start := s.arena.mark()
 		root := s.module(state{in: input, bf: 1}, true, noKind)
 		if root == nil {
 			if s.aborted {
 				c.RejectedNodes++
 			}
+			s.arena.rewind(start)
 			continue
 		}
 		a := &Arch{Root: root, Input: input}
 		if st := a.Stats(); g.Limits.Check(st) != nil {
 			c.reject(g.Limits, st)
+			s.arena.rewind(start)
 			continue
 		}
+		s.arena.handOver()
 		c.Samples++
 		return a, nil
 	}
@@ -102,6 +107,7 @@ type sampler struct {
 	counters *Counters
 	created  int // nodes created in this attempt, including those discarded by backtracking
 	aborted  bool
+	arena    arena
 	// Mutation constraints for the one slot being resampled.
 	excludeOp     Op
 	requireFactor int
@@ -109,12 +115,11 @@ type sampler struct {
 
 func (s *sampler) newNode(n Node) *Node {
 	s.created++
+	s.counters.Created++
 	if lim := s.g.Limits.Nodes; lim > 0 && s.created > 4*lim {
 		s.aborted = true
 	}
-	p := new(Node)
-	*p = n
-	return p
+	return s.arena.newNode(n)
 }
 
 // module samples a module for a module slot. exclude removes one module kind (mutation: the top symbol must
@@ -134,9 +139,11 @@ func (s *sampler) module(st state, root bool, exclude Kind) *Node {
 	}
 	for n > 0 {
 		i := s.drawModule(options[:n])
+		m := s.arena.mark()
 		if node := s.instantiate(options[i], st); node != nil {
 			return node
 		}
+		s.arena.rewind(m)
 		if s.aborted {
 			return nil
 		}
@@ -188,7 +195,8 @@ func (s *sampler) instantiate(kind Kind, st state) *Node {
 		if second == nil {
 			return nil
 		}
-		n.Children = []*Node{first, second}
+		n.Children = s.arena.children(2)
+		n.Children[0], n.Children[1] = first, second
 	case BranchingModule:
 		b := s.terminal(Branching, child)
 		if b == nil {
@@ -200,22 +208,22 @@ func (s *sampler) instantiate(kind Kind, st state) *Node {
 		if factor == 2 {
 			count = 2
 		}
-		n.Children = make([]*Node, 0, count+2)
-		n.Children = append(n.Children, b)
-		for range count {
+		n.Children = s.arena.children(count + 2)
+		n.Children[0] = b
+		for i := range count {
 			m := s.module(child, false, noKind)
 			if m == nil {
 				return nil
 			}
-			n.Children = append(n.Children, m)
+			n.Children[1+i] = m
 		}
-		first, last := n.Children[1], n.Children[len(n.Children)-1]
+		first, last := n.Children[1], n.Children[count]
 		agg := state{in: first.Out, other: last.Out, bf: factor, lastIm: st.lastIm, depth: child.depth}
 		a := s.terminal(Aggregation, agg)
 		if a == nil {
 			return nil
 		}
-		n.Children = append(n.Children, a)
+		n.Children[count+1] = a
 	case RoutingModule:
 		pre := s.terminal(Prerouting, child)
 		if pre == nil {
@@ -234,13 +242,15 @@ func (s *sampler) instantiate(kind Kind, st state) *Node {
 		if post == nil {
 			return nil
 		}
-		n.Children = []*Node{pre, inner, post}
+		n.Children = s.arena.children(3)
+		n.Children[0], n.Children[1], n.Children[2] = pre, inner, post
 	case ComputationModule:
 		c := s.terminal(Computation, child)
 		if c == nil {
 			return nil
 		}
-		n.Children = []*Node{c}
+		n.Children = s.arena.children(1)
+		n.Children[0] = c
 	}
 	last := n.Children[len(n.Children)-1]
 	n.Out, n.OutBF = last.Out, last.OutBF
@@ -251,37 +261,31 @@ func (s *sampler) instantiate(kind Kind, st state) *Node {
 // with §10.2 and §10.3). Drawing uniformly among the valid ones is what the reference's draw-and-remove
 // loop amounts to.
 func (s *sampler) terminal(class Class, st state) *Node {
-	type choice struct {
-		op   Op
-		out  Shape
-		bf   int
-		grid [2]int
-	}
-	var valid [16]choice
+	var valid [16]Op
 	n := 0
 	for _, op := range slotOptions[class] {
 		if op == s.excludeOp || (s.requireFactor > 0 && op.Factor() != s.requireFactor) {
 			continue
 		}
 		// The reference prunes kernels larger than the feature map even where padding would let them fit.
-		if k, _, _ := op.Kernel(); k > 0 && (st.in.Mode() != Im || st.in.Dim(1) < k || st.in.Dim(2) < k) {
+		if k := ops[op].k; k > 0 && (st.in.Mode() != Im || st.in.Dim(1) < k || st.in.Dim(2) < k) {
 			continue
 		}
-		out, bf, grid, msg := apply(op, class, st)
-		if msg != "" {
+		if _, _, _, msg := apply(op, class, st, false); msg != "" {
 			continue
 		}
-		valid[n] = choice{op, out, bf, grid}
+		valid[n] = op
 		n++
 	}
 	if n == 0 {
 		return nil
 	}
-	c := valid[s.r.IntN(n)]
-	node := s.newNode(Node{Kind: Terminal, Op: c.op, In: st.in, Other: st.other, Out: c.out, InBF: st.bf,
-		OutBF: c.bf, LastIm: st.lastIm, Depth: st.depth})
-	if c.op.Family() == FamIm2col {
-		node.LastIm = c.grid
+	op := valid[s.r.IntN(n)]
+	out, bf, grid, _ := apply(op, class, st, false)
+	node := s.newNode(Node{Kind: Terminal, Op: op, In: st.in, Other: st.other, Out: out, InBF: st.bf,
+		OutBF: bf, LastIm: st.lastIm, Depth: st.depth})
+	if op.Family() == FamIm2col {
+		node.LastIm = grid
 	}
 	return node
 }

@@ -161,4 +161,3 @@ func escapeModulePath(path string) string {
 	}
 	return b.String()
 }
-
