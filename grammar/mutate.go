@@ -134,10 +134,13 @@ func (g *Grammar) replace(parent *Arch, pick int, replacement *Node, c *Counters
 	return child, true
 }
 
-// Crossover returns a child of a that carries a subtree of b: a module of a is replaced by a copy of a
+// crossoverAttempts bounds the pairs of modules Crossover tries: small trees often have none that fit.
+const crossoverAttempts = 200
+
+// Crossover returns a child of a that carries a subtree of b: a module of a other than its root is replaced by a copy of a
 // module of b that received the same input shape, and the child is re-inferred and checked against the
 // caps. The child differs from both parents. It fails when no such pair of modules gives a valid child
-// within MaxAttempts tries.
+// within 200 tries.
 func (g *Grammar) Crossover(r *rand.Rand, a, b *Arch) (*Arch, error) {
 	if a == nil || b == nil || a.Root == nil || b.Root == nil {
 		return nil, errors.New("crossover: needs two parent architectures")
@@ -147,9 +150,12 @@ func (g *Grammar) Crossover(r *rand.Rand, a, b *Arch) (*Arch, error) {
 	}
 	var modulesA []int
 	for i, s := range slots(a.Root) {
-		if s.node.IsModule() {
+		if s.node.IsModule() && i > 0 { // replacing the root would keep nothing of a
 			modulesA = append(modulesA, i)
 		}
+	}
+	if len(modulesA) == 0 {
+		return nil, errors.New("crossover: the first parent has no module below its root")
 	}
 	var modulesB []*Node
 	for _, s := range slots(b.Root) {
@@ -160,12 +166,12 @@ func (g *Grammar) Crossover(r *rand.Rand, a, b *Arch) (*Arch, error) {
 	textA, textB := a.String(), b.String()
 	c := &Counters{}
 	listA := slots(a.Root)
-	for attempt := 0; attempt < g.maxAttempts(); attempt++ {
+	for attempt := 0; attempt < crossoverAttempts; attempt++ {
 		pick := modulesA[r.IntN(len(modulesA))]
 		target := listA[pick].node
 		var candidates []*Node
 		for _, m := range modulesB {
-			if m.In == target.In && !(pick == 0 && m.Kind == ComputationModule) && !Equal(m, target) {
+			if m.In == target.In && !Equal(m, target) {
 				candidates = append(candidates, m)
 			}
 		}
@@ -183,5 +189,5 @@ func (g *Grammar) Crossover(r *rand.Rand, a, b *Arch) (*Arch, error) {
 		return child, nil
 	}
 	return nil, fmt.Errorf("crossover: no module of the second parent fits the first within %d attempts (%d invalid, %d over a cap)",
-		g.maxAttempts(), c.Invalid, c.Rejected())
+		crossoverAttempts, c.Invalid, c.Rejected())
 }

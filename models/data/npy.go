@@ -3,6 +3,7 @@ package data
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -181,8 +182,9 @@ type npyFile struct {
 	reader *npyio.Reader
 }
 
-// openNPY opens path and reads its header with npyio. It rejects Fortran order and checks that the file
-// holds exactly the data its header promises, so that a truncated file is reported as truncated before any
+// openNPY opens path and reads its header. It checks the preamble itself — magic, version, that the header
+// is complete — before npyio parses the header dictionary, rejects Fortran order, and checks that the file
+// holds exactly the data the header promises, so that a truncated file is reported as truncated before any
 // data is read.
 func openNPY(path string) (*npyFile, error) {
 	name := filepath.Base(path)
@@ -190,28 +192,72 @@ func openNPY(path string) (*npyFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, err := file.Stat()
+	f, err := readNPYHeader(name, file)
 	if err != nil {
-		file.Close()
-		return nil, err
-	}
-	counter := &countingReader{r: bufio.NewReaderSize(file, 1<<20)}
-	f := &npyFile{name: name, file: file}
-	err = fenced(name, func() (err error) {
-		f.reader, err = npyio.NewReader(counter)
-		return err
-	})
-	if err != nil {
-		file.Close()
-		return nil, fmt.Errorf("%s: not a readable .npy file: %w", name, err)
-	}
-	header := f.reader.Header.Descr
-	f.dtype, f.shape = header.Type, header.Shape
-	if err := f.check(header.Fortran, info.Size()-counter.n); err != nil {
 		file.Close()
 		return nil, err
 	}
 	return f, nil
+}
+
+func readNPYHeader(name string, file *os.File) (*npyFile, error) {
+	info, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	dataStart, err := npyDataStart(name, file, info.Size())
+	if err != nil {
+		return nil, err
+	}
+	var last [1]byte
+	if _, err := file.ReadAt(last[:], dataStart-1); err != nil {
+		return nil, err
+	}
+	if last[0] != '\n' {
+		return nil, fmt.Errorf("%s: malformed header: it does not end with a newline", name)
+	}
+	if _, err := file.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	f := &npyFile{name: name, file: file}
+	err = fenced(func() (err error) {
+		f.reader, err = npyio.NewReader(bufio.NewReaderSize(file, 1<<20))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: malformed header: %w", name, err)
+	}
+	header := f.reader.Header.Descr
+	f.dtype, f.shape = header.Type, header.Shape
+	if err := f.check(header.Fortran, info.Size()-dataStart); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// npyDataStart reads the fixed preamble of an .npy file — the magic string "\x93NUMPY", the format version
+// and the header length — and returns where the data starts.
+func npyDataStart(name string, r io.Reader, fileSize int64) (int64, error) {
+	var preamble [12]byte
+	n, _ := io.ReadFull(r, preamble[:])
+	if n < 8 || string(preamble[:6]) != "\x93NUMPY" {
+		return 0, fmt.Errorf("%s: not a .npy file (it does not start with \"\\x93NUMPY\")", name)
+	}
+	var dataStart int64
+	switch major := preamble[6]; {
+	case major == 1 && n >= 10:
+		dataStart = 10 + int64(binary.LittleEndian.Uint16(preamble[8:]))
+	case major == 2 && n >= 12:
+		dataStart = 12 + int64(binary.LittleEndian.Uint32(preamble[8:]))
+	case major == 1 || major == 2:
+		dataStart = fileSize + 1 // the header length itself is cut off
+	default:
+		return 0, fmt.Errorf("%s: .npy format version %d.%d is not supported (only 1.0 and 2.0)", name, major, preamble[7])
+	}
+	if dataStart > fileSize {
+		return 0, fmt.Errorf("%s: truncated: the file ends inside its header", name)
+	}
+	return dataStart, nil
 }
 
 // check validates the header of f, given the number of bytes that follow it in the file.
@@ -253,7 +299,7 @@ func (f *npyFile) check(fortran bool, dataBytes int64) error {
 
 // read decodes the whole array into *ptr, a slice of the matching Go type already of the right length.
 func (f *npyFile) read(ptr any) error {
-	err := fenced(f.name, func() error { return f.reader.Read(ptr) })
+	err := fenced(func() error { return f.reader.Read(ptr) })
 	if err != nil {
 		return fmt.Errorf("%s: reading the data: %w", f.name, err)
 	}
@@ -262,28 +308,16 @@ func (f *npyFile) read(ptr any) error {
 
 func (f *npyFile) close() { f.file.Close() }
 
-// fenced runs fn, turning a panic into an error. npyio trusts the header it parses — a header without its
-// closing newline, or with its keys in an unusual order, makes it slice out of range — and a bad file from
-// a user must give an error, not crash the program.
-func fenced(name string, fn func() error) (err error) {
+// fenced runs fn, turning a panic into an error. npyio trusts the header it parses — a header with its
+// keys in an unusual order, for one, makes it slice out of range — and a bad file from a user must give an
+// error, not crash the program.
+func fenced(fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%s: malformed .npy header (%v)", name, p)
+			err = fmt.Errorf("the npy reader failed: %v", p)
 		}
 	}()
 	return fn()
-}
-
-// countingReader counts the bytes read through it; openNPY uses it to learn where the data starts.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // formatNPYShape prints a shape as numpy does: (10, 28), (10,), ().
