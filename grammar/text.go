@@ -130,10 +130,12 @@ func (p *parser) describeNext() string {
 	return fmt.Sprintf("%q", p.src[p.off:p.off+1])
 }
 
-func (p *parser) expect(c byte, context string) error {
+// expect consumes the byte c; the error says "expected c <context><name>" (two strings, so that the
+// message is only assembled when it is needed).
+func (p *parser) expect(c byte, context, name string) error {
 	p.skipSpace()
 	if p.off >= len(p.src) || p.src[p.off] != c {
-		return p.errorf("expected %q %s, found %s", c, context, p.describeNext())
+		return p.errorf("expected %q %s%s, found %s", c, context, name, p.describeNext())
 	}
 	p.advance()
 	return nil
@@ -163,7 +165,7 @@ func (p *parser) module(what string) (*Node, error) {
 	}
 	n := &Node{Kind: kind, Pos: at}
 	br := brackets[kind]
-	if err := p.expect(br.open, "after "+name); err != nil {
+	if err := p.expect(br.open, "after ", name); err != nil {
 		return nil, err
 	}
 	switch kind {
@@ -172,7 +174,7 @@ func (p *parser) module(what string) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := p.expect(',', "between the two modules of sequential"); err != nil {
+		if err := p.expect(',', "between the two modules of sequential", ""); err != nil {
 			return nil, err
 		}
 		second, err := p.module("the second module of sequential")
@@ -189,14 +191,14 @@ func (p *parser) module(what string) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := p.expect(',', "after the prerouting function"); err != nil {
+		if err := p.expect(',', "after the prerouting function", ""); err != nil {
 			return nil, err
 		}
 		inner, err := p.module("the inner module of routing")
 		if err != nil {
 			return nil, err
 		}
-		if err := p.expect(',', "after the inner module of routing"); err != nil {
+		if err := p.expect(',', "after the inner module of routing", ""); err != nil {
 			return nil, err
 		}
 		post, err := p.terminal(Postrouting, "the last item of routing")
@@ -211,7 +213,7 @@ func (p *parser) module(what string) (*Node, error) {
 		}
 		n.Children = []*Node{c}
 	}
-	if err := p.expect(br.close, "to close "+name); err != nil {
+	if err := p.expect(br.close, "to close ", name); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -228,12 +230,12 @@ func (p *parser) branching(n *Node) error {
 		count = 2
 	}
 	for i := range count {
-		if err := p.expect(',', "after the previous item of branching"); err != nil {
+		if err := p.expect(',', "after the previous item of branching", ""); err != nil {
 			return err
 		}
 		what := "the inner module of branching"
 		if count == 2 {
-			what = fmt.Sprintf("inner module %d of 2 of branching", i+1)
+			what = [2]string{"inner module 1 of 2 of branching", "inner module 2 of 2 of branching"}[i]
 		}
 		m, err := p.module(what)
 		if err != nil {
@@ -241,7 +243,7 @@ func (p *parser) branching(n *Node) error {
 		}
 		n.Children = append(n.Children, m)
 	}
-	if err := p.expect(',', "after the inner module(s) of branching"); err != nil {
+	if err := p.expect(',', "after the inner module(s) of branching", ""); err != nil {
 		return err
 	}
 	p.skipSpace()

@@ -88,6 +88,9 @@ func Names() []string { return []string{"addnist", "multnist", "mnist", npyPrefi
 // Pixel values are in [0, 1] for the MNIST-based datasets and as stored for npy datasets; call
 // Dataset.Normalize to standardise them. Load stops early with ctx's error when ctx is cancelled.
 func Load(ctx context.Context, name string, opts Options) (*Dataset, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := opts.Sizes.check(); err != nil {
 		return nil, fmt.Errorf("load %q: %w", name, err)
 	}
