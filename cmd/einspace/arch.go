@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/einspace-go/einspace/grammar"
+)
+
+// readArch turns an ARCH argument into an inferred architecture: a seed name, - for standard input, or text.
+func readArch(e *env, arg string, input grammar.Shape) (*grammar.Arch, error) {
+	text, where := arg, "argument"
+	switch {
+	case arg == "-":
+		data, err := io.ReadAll(e.stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		text, where = string(data), "standard input"
+	case isSeedName(arg):
+		a, err := grammar.SeedArch(arg, input)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		return a, nil
+	}
+	root, err := grammar.Parse(text)
+	if err != nil {
+		if !strings.ContainsAny(text, "([{<") && !strings.Contains(text, ",") {
+			return nil, usagef("%q is neither a seed (%s) nor architecture text: %v", text, strings.Join(grammar.SeedNames(), ", "), err)
+		}
+		return nil, usagef("%s: %v", where, err)
+	}
+	a, err := grammar.Infer(root, input)
+	if err != nil {
+		return nil, usagef("%s at input %s: %v", where, shapeText(input), err)
+	}
+	return a, nil
+}
+
+func isSeedName(s string) bool {
+	for _, name := range grammar.SeedNames() {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+func shapeText(s grammar.Shape) string {
+	return strings.Trim(strings.ReplaceAll(s.String(), ",", "x"), "()")
+}
+
+// archJSON is the one-line JSON form of an architecture.
+type archJSON struct {
+	Arch            string `json:"arch"`
+	Hash            string `json:"hash"`
+	Input           []int  `json:"input_shape"`
+	Output          []int  `json:"output_shape"`
+	Mode            string `json:"mode"`
+	Params          int64  `json:"params"`
+	FLOPs           int64  `json:"flops"`
+	ActivationBytes int64  `json:"activation_bytes"`
+	Nodes           int    `json:"nodes"`
+	Terminals       int    `json:"terminals"`
+	NonTerminals    int    `json:"nonterminals"`
+	Depth           int    `json:"depth"`
+}
+
+func toJSON(a *grammar.Arch) archJSON {
+	s := a.Stats()
+	return archJSON{Arch: a.String(), Hash: a.Hash(), Input: a.Input.Dims(), Output: a.Output().Dims(),
+		Mode: a.Output().Mode().String(), Params: s.Params, FLOPs: s.FLOPs, ActivationBytes: s.ActivationBytes,
+		Nodes: s.Nodes, Terminals: s.Terminals, NonTerminals: s.NonTerminals, Depth: s.Depth}
+}
+
+func writeJSON(w io.Writer, a *grammar.Arch) error {
+	line, err := json.Marshal(toJSON(a))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", line)
+	return err
+}
+
+// writeStats prints the statistics block of show.
+func writeStats(w io.Writer, a *grammar.Arch) {
+	s := a.Stats()
+	fmt.Fprintf(w, "input       %s\n", shapeText(a.Input))
+	fmt.Fprintf(w, "output      %s (%s mode)\n", shapeText(a.Output()), a.Output().Mode())
+	fmt.Fprintf(w, "parameters  %s\n", thousands(s.Params))
+	fmt.Fprintf(w, "FLOPs       %s multiply-adds per example\n", thousands(s.FLOPs))
+	fmt.Fprintf(w, "activations %s bytes per example\n", thousands(s.ActivationBytes))
+	fmt.Fprintf(w, "nodes       %d (%d modules, %d terminals), depth %d\n", s.Nodes, s.NonTerminals, s.Terminals, s.Depth)
+	fmt.Fprintf(w, "hash        %s\n", a.Hash())
+}
+
+// writeTree prints the derivation tree indented, each node with its output shape.
+func writeTree(w io.Writer, n *grammar.Node, indent string, label string) {
+	name := n.Kind.String()
+	switch {
+	case n.Kind == grammar.Terminal:
+		name = n.Op.Name()
+	case n.Kind == grammar.BranchingModule:
+		name = fmt.Sprintf("branching ×%d", n.Factor())
+	}
+	if label != "" {
+		label += ": "
+	}
+	fmt.Fprintf(w, "%s%s%-*s -> %s\n", indent, label, max(1, 40-len(indent)-len(label)), name, shapeText(n.Out))
+	for i, c := range n.Children {
+		writeTree(w, c, indent+"  ", slotLabel(n, i))
+	}
+}
+
+func slotLabel(parent *grammar.Node, i int) string {
+	last := len(parent.Children) - 1
+	switch parent.Kind {
+	case grammar.SequentialModule:
+		return [2]string{"first", "second"}[i]
+	case grammar.BranchingModule:
+		switch i {
+		case 0:
+			return "branch"
+		case last:
+			return "aggregate"
+		}
+		if last == 2 {
+			return fmt.Sprintf("inner ×%d", parent.Factor())
+		}
+		return fmt.Sprintf("inner %d", i)
+	case grammar.RoutingModule:
+		return [3]string{"pre", "inner", "post"}[i]
+	}
+	return ""
+}
+
+// thousands writes n with comma separators.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,106 @@
+// Command einspace samples, inspects, mutates and crosses einspace architectures from the terminal.
+//
+//	einspace sample [--input 3x28x28] [--seed N] [-n K] [--pc 0.32] [--format text|json]
+//	einspace show [--input CxHxW] [--format text|json] ARCH
+//	einspace mutate [--seed N] [--input CxHxW] ARCH
+//	einspace crossover [--seed N] [--input CxHxW] ARCH ARCH
+//	einspace stats [--input CxHxW] [-n K] [--pc 0.9,0.8,...]
+//
+// ARCH is architecture text, - to read it from standard input, or a seed name (resnet18, wrn16_4, vit,
+// mlp_mixer). Bad input gets a message with its position and exit status 2.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// usageError marks errors in what the user typed: they exit with status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+type command struct {
+	name    string
+	summary string
+	run     func(env *env, args []string) error
+}
+
+// env is what a command reads from and writes to, so that tests can run commands in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"sample", "draw random architectures from the grammar", runSample},
+		{"show", "print an architecture: canonical text, statistics and its tree with shapes", runShow},
+		{"mutate", "print a mutated child of an architecture", runMutate},
+		{"crossover", "print a child of two architectures that carries a subtree of the second", runCrossover},
+		{"stats", "sample statistics per p(computation) beside the paper's Table 10 (Markdown)", runStats},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `einspace explores the einspace neural architecture search space (Ericsson et al., NeurIPS 2024).
+
+Usage: einspace COMMAND [flags] [arguments]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, `
+An ARCH argument is architecture text such as
+  'routing[im2col3k1s1p, computation<linear64>, col2im]'
+or - to read it from standard input, or the name of a seed: resnet18, wrn16_4, vit, mlp_mixer.
+
+Run 'einspace COMMAND --help' for a command's flags.
+`)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+}
+
+// run executes one command line and returns the exit status: 0 on success, 2 for bad input or flags,
+// 1 for other failures.
+func run(args []string, e *env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(e, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, errHelp):
+			return 0
+		case errors.As(err, new(usageError)):
+			fmt.Fprintf(e.stderr, "einspace %s: %v\n", c.name, err)
+			return 2
+		default:
+			fmt.Fprintf(e.stderr, "einspace %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(e.stderr, "einspace: unknown command %q\n\n", args[0])
+	usage(e.stderr)
+	return 2
+}
