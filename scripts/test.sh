@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The project's test command (README): formatting, vet, the full test suite, the race detector, and a
+# short fuzzing run of the architecture parser. Installs nothing beyond Go modules and the Go toolchain.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+echo "== toolchain: $(go version)"
+go mod download
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test (full: 100,000-sample property test)"
+go test -count=1 ./...
+
+echo "== go test -race (-short: smaller sample counts under the race detector)"
+go test -count=1 -race -short ./...
+
+echo "== fuzz the parser for 15 s"
+go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 15s -fuzzminimizetime 0 ./grammar
