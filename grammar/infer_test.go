@@ -2,6 +2,7 @@ package grammar
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -202,5 +203,28 @@ func TestInferState(t *testing.T) {
 	})
 	if im2col.LastIm != [2]int{7, 7} || im2col.Out.Mode() != Col {
 		t.Errorf("im2col4k4s0p: grid %v, mode %v; want 7x7, col", im2col.LastIm, im2col.Out.Mode())
+	}
+}
+
+// TestGroupPruningPerDimension checks SPEC §10.3: group_dim8s2d stays available on a 3×16×16 input
+// although its channel dimension is smaller than 8 (the reference pruned it on every dimension).
+func TestGroupPruningPerDimension(t *testing.T) {
+	s := sampler{g: Default(), counters: &Counters{}}
+	seen := map[string]bool{}
+	for i := range 2000 {
+		s.r = rand.New(rand.NewPCG(uint64(i), 9))
+		if n := s.terminal(Branching, state{in: ImShape(3, 16, 16), bf: 1}); n != nil {
+			seen[n.Op.Name()] = true
+		}
+	}
+	for _, name := range []string{"group_dim8s2d", "group_dim8s3d", "group_dim4s2d", "clone_tensor8"} {
+		if !seen[name] {
+			t.Errorf("%s never drawn at 3x16x16", name)
+		}
+	}
+	for _, name := range []string{"group_dim2s1d", "group_dim8s1d"} {
+		if seen[name] {
+			t.Errorf("%s drawn although 3 channels do not split", name)
+		}
 	}
 }
