@@ -1,0 +1,40 @@
+// Package search runs neural architecture searches over the einspace grammar: random search, regularised
+// evolution (RE, the aging evolution of Real et al.) from random samples or from seed architectures, and
+// random mutation (RM), as in SPEC §5.1 and §10.11.
+//
+// A search is a sequence of evaluations. Each one is a Job, a self-contained description (architecture
+// text, input shape, dataset, training budget, seed) that an Evaluator turns into a Result. The package
+// does not train anything itself: the training evaluator lives in package models, and ProcessPool runs
+// any evaluator in isolated worker processes (ServeWorker is the loop such a process runs), so that an
+// architecture that crashes, exhausts memory or hangs costs one failed evaluation, not the search. A
+// failed architecture is a Result with Failure set; an error from an Evaluator means the infrastructure
+// failed and stops the search.
+//
+// A search lives in a run directory: config.json, written when the run starts, and evaluations.jsonl,
+// one JSON record per finished evaluation, appended with a single write and synced to disk before the
+// search goes on. Run on a directory that already holds records resumes the search. Nothing needs to be
+// saved besides the records because the search holds no hidden state: every random decision of
+// evaluation i (a random sample, a tournament, a mutation) comes from a PCG generator seeded with the
+// configuration's seed and i, and the population is rebuilt by replaying the records through the same
+// decision procedure, which also checks that each logged record is the one the configuration asks for.
+// With a deterministic evaluator, a search killed at any moment and resumed writes the same log as one
+// that was never interrupted, apart from timestamps. A record is committed once its newline is on disk:
+// an incomplete last line, left by a crash during a write, is dropped when the run resumes.
+//
+// Budget. The budget counts evaluations the way the paper's history does: successful random samples,
+// successful children, and the copies of trained seeds that fill a seeded population. The training of
+// a seed itself (once per distinct seed) and every failed evaluation are logged but not counted, so
+// RE(RN18) with population 100 and budget 1000 trains the seed once, records 100 copies of it without
+// training them again, then evaluates 900 counted children.
+//
+// Parallel evaluation. Config.InFlight evaluations are outstanding at once, like the paper's
+// asynchronous cluster. Each child's parent is chosen from the population as it stands when the child
+// is submitted, and results are recorded in submission order: a result that arrives early waits for the
+// ones submitted before it. The log is therefore a function of the configuration alone (InFlight
+// included) and not of the number of workers or their timing; one worker serving InFlight = 4 writes
+// the same log as four. Mutations wait until the whole initial population is recorded.
+//
+// Final. Final retrains the best architecture of the whole history (by validation accuracy) on
+// train+val for FinalEpochs and scores it on test, through the same Evaluator with Job.Final set.
+// Summarise reads a run directory for reports.
+package search

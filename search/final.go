@@ -1,0 +1,73 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// FinalResult is the last step of a search: its best architecture retrained from scratch on train+val
+// and scored on test.
+type FinalResult struct {
+	Best   Record    `json:"best"` // the search's best record by validation accuracy
+	JobID  string    `json:"job_id"`
+	Result Result    `json:"result"` // TestAccuracy is the number the paper reports
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+}
+
+// Final retrains the best architecture of the finished search in dir (the counted record with the
+// highest validation accuracy over the whole history) for the configuration's FinalEpochs on train+val,
+// through ev with Job.Final set, and writes the outcome to final.json. When final.json already exists it
+// is returned without training again.
+func Final(ctx context.Context, dir string, ev Evaluator) (FinalResult, error) {
+	var out FinalResult
+	path := filepath.Join(dir, FinalFile)
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &out); err != nil {
+			return out, fmt.Errorf("read %s: %w", path, err)
+		}
+		return out, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return out, fmt.Errorf("read final result: %w", err)
+	}
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return out, err
+	}
+	records, _, err := ReadRecords(dir)
+	if err != nil {
+		return out, err
+	}
+	best, ok := bestRecord(records)
+	if !ok {
+		return out, fmt.Errorf("final: the search in %s has no successful counted evaluation", dir)
+	}
+	e, err := newEngine(cfg)
+	if err != nil {
+		return out, err
+	}
+	job := Job{
+		ID: e.runID + "-final", Arch: best.Arch, Input: cfg.Input, Classes: cfg.Classes, Data: cfg.Data,
+		Budget: Budget{Epochs: cfg.FinalEpochs, MaxSeconds: cfg.Train.MaxSeconds}, TrainSeed: e.trainSeed(-1), Final: true,
+	}
+	out.Best, out.JobID, out.Start = best, job.ID, time.Now().UTC()
+	res, err := evaluateSafely(ctx, ev, job)
+	if err != nil {
+		return out, fmt.Errorf("final training of record %d: %w", best.Index, err)
+	}
+	out.Result, out.End = res.finite(), time.Now().UTC()
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return out, fmt.Errorf("encode final result: %w", err)
+	}
+	if err := writeFileSynced(path, append(b, '\n')); err != nil {
+		return out, fmt.Errorf("write final result: %w", err)
+	}
+	return out, nil
+}

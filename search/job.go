@@ -1,0 +1,132 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/einspace-go/einspace/grammar"
+)
+
+// DataSpec names a dataset and the subset of it a job trains and scores on, so that a worker on another
+// machine can rebuild exactly the same data from the name and seed alone.
+type DataSpec struct {
+	Name  string `json:"name"`            // e.g. "addnist", "multnist", or a folder of Unseen NAS .npy files
+	Seed  uint64 `json:"seed"`            // seed of the dataset's construction and subset choice
+	Train int    `json:"train,omitempty"` // examples in the training split (0: all)
+	Val   int    `json:"val,omitempty"`   // examples in the validation split (0: all)
+	Test  int    `json:"test,omitempty"`  // examples in the test split (0: all)
+}
+
+// Budget bounds the training of one architecture.
+type Budget struct {
+	Epochs     int     `json:"epochs"`
+	MaxSeconds float64 `json:"max_seconds,omitempty"` // 0: no time limit
+}
+
+// Job is one evaluation: everything a worker needs to train and score an architecture, with no shared
+// memory, so that it can travel as one JSON line to another process or machine.
+type Job struct {
+	// ID is deterministic: the run's identifier and the evaluation's index in the run log, so that a job
+	// re-run after a crash has the same ID.
+	ID        string   `json:"id"`
+	Arch      string   `json:"arch"`  // canonical architecture text (SPEC §10.1)
+	Input     string   `json:"input"` // input shape C×H×W written as "3x28x28"
+	Classes   int      `json:"classes,omitempty"`
+	Data      DataSpec `json:"data"`
+	Budget    Budget   `json:"budget"`
+	TrainSeed uint64   `json:"train_seed"` // weight initialisation and batch order
+	// Final asks for the final protocol: train on train+val, score on test (Result.TestAccuracy).
+	Final bool `json:"final,omitempty"`
+}
+
+// Architecture parses the job's architecture text for its input shape.
+func (j Job) Architecture() (*grammar.Arch, error) {
+	input, err := grammar.ParseShape(j.Input)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", j.ID, err)
+	}
+	a, err := grammar.ParseArch(j.Arch, input)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", j.ID, err)
+	}
+	return a, nil
+}
+
+// EpochMetrics are the numbers of one training epoch.
+type EpochMetrics struct {
+	Epoch         int     `json:"epoch"` // 1-based
+	TrainLoss     float64 `json:"train_loss"`
+	TrainAccuracy float64 `json:"train_accuracy"` // percent
+	ValAccuracy   float64 `json:"val_accuracy"`   // percent; test accuracy for a final job
+	Seconds       float64 `json:"seconds"`
+}
+
+// Result is what an evaluation produced. A non-empty Failure means the architecture failed (NaN, panic,
+// out of memory, timeout, build error): the search skips it. Accuracies are percentages (0-100).
+type Result struct {
+	ValAccuracy  float64        `json:"val_accuracy"` // fitness: validation accuracy after the last epoch
+	TestAccuracy float64        `json:"test_accuracy,omitempty"`
+	TrainLoss    float64        `json:"train_loss"` // after the last epoch
+	Epochs       []EpochMetrics `json:"epochs,omitempty"`
+	Params       int64          `json:"params"`
+	FLOPs        int64          `json:"flops"`
+	WallSeconds  float64        `json:"wall_seconds"`
+	Failure      string         `json:"failure,omitempty"`
+}
+
+// Failed reports whether the architecture failed.
+func (r Result) Failed() bool { return r.Failure != "" }
+
+// finite replaces values JSON cannot carry (NaN, ±Inf) by 0. A non-finite fitness is a failure.
+func (r Result) finite() Result {
+	fix := func(v *float64) bool {
+		if math.IsNaN(*v) || math.IsInf(*v, 0) {
+			*v = 0
+			return true
+		}
+		return false
+	}
+	if fix(&r.ValAccuracy) && r.Failure == "" {
+		r.Failure = "non-finite validation accuracy"
+	}
+	fix(&r.TestAccuracy)
+	fix(&r.TrainLoss)
+	fix(&r.WallSeconds)
+	if len(r.Epochs) > 0 {
+		r.Epochs = append([]EpochMetrics(nil), r.Epochs...)
+		for i := range r.Epochs {
+			e := &r.Epochs[i]
+			fix(&e.TrainLoss)
+			fix(&e.TrainAccuracy)
+			fix(&e.ValAccuracy)
+			fix(&e.Seconds)
+		}
+	}
+	return r
+}
+
+// Evaluator trains and scores architectures. A bad architecture is a Result with Failure set; an error
+// is reserved for problems of the infrastructure (context cancelled, worker pool closed, data missing),
+// which stop the search. Evaluate may be called from several goroutines at once.
+type Evaluator interface {
+	Evaluate(ctx context.Context, job Job) (Result, error)
+}
+
+// EvaluatorFunc adapts a function to the Evaluator interface.
+type EvaluatorFunc func(ctx context.Context, job Job) (Result, error)
+
+// Evaluate calls f.
+func (f EvaluatorFunc) Evaluate(ctx context.Context, job Job) (Result, error) { return f(ctx, job) }
+
+// shapeText writes a shape as ParseShape reads it: "3x28x28".
+func shapeText(s grammar.Shape) string {
+	dims := s.Dims()
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		parts[i] = strconv.Itoa(d)
+	}
+	return strings.Join(parts, "x")
+}
