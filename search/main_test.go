@@ -72,7 +72,8 @@ func (f fakeEvaluator) Evaluate(ctx context.Context, job Job) (Result, error) {
 	case "panic":
 		panic("fake evaluator panics on " + job.ID)
 	case "hang":
-		<-ctx.Done()
+		// A sleeping timer, not a receive on a nil channel: without -race the runtime would call that a
+		// deadlock and exit, which is not a hang.
 		time.Sleep(time.Hour)
 	case "exit":
 		fmt.Fprintln(os.Stderr, "fake evaluator exits")
