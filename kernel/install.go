@@ -1,0 +1,276 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/einspace-go/einspace/viz"
+)
+
+// Versions the installer pins (see shared NOTEBOOKS.md: the module proxy refuses GoNB's version list, so
+// @latest fails; name exact versions).
+const (
+	GoNBVersion      = "v0.11.5"
+	GoimportsVersion = "v0.52.0"
+	GoplsVersion     = "v0.23.0"
+	// Toolchain and experiment the kernel runs cells with: the repository's own (scripts/env.sh).
+	Toolchain    = "go1.27.3"
+	GoExperiment = "simd"
+	// KernelName is the name notebooks select: "kernelspec": {"name": "einspace"}.
+	KernelName = "einspace"
+)
+
+// DebianPackages are the Jupyter pieces installed with apt when missing: the notebook server for interactive
+// use, nbconvert and nbclient to execute notebooks headless.
+var DebianPackages = []string{"jupyter-notebook", "jupyter-nbconvert", "python3-nbclient", "jupyter-client"}
+
+// Python is the interpreter whose Jupyter modules are used: Debian's, since another python3 on PATH may
+// lack them.
+const Python = "/usr/bin/python3"
+
+// InstallOptions configure Install. The zero value installs everything for the checkout found by walking
+// up from the working directory.
+type InstallOptions struct {
+	// Repo is the checkout whose module notebooks import; empty means the one containing the working
+	// directory.
+	Repo string
+	// SkipApt does not install Debian's Jupyter packages even when they are missing.
+	SkipApt bool
+	// Gopls also installs gopls (completion in the notebook UI; about 2 minutes to build).
+	Gopls bool
+	// GoBin is where the Go tools are installed; empty means $(go env GOPATH)/bin.
+	GoBin string
+	// JupyterDataDir is where the kernelspec is written; empty means $JUPYTER_DATA_DIR or
+	// ~/.local/share/jupyter.
+	JupyterDataDir string
+	// Log receives what Install does; nil means os.Stderr.
+	Log io.Writer
+}
+
+// Install sets up notebooks for a checkout: Debian's Jupyter packages when missing (as root), GoNB and
+// goimports (and optionally gopls) built from a throwaway module, and the Jupyter kernel "einspace", whose
+// kernel.json runs GoNB with -go_work=<checkout> and the project's GOTOOLCHAIN and GOEXPERIMENT, so that
+// notebook cells import the checkout's packages with no set-up cell. It returns the kernelspec's path.
+// Every step is skipped when already done, so running it again is cheap.
+func Install(ctx context.Context, o InstallOptions) (string, error) {
+	log := o.Log
+	if log == nil {
+		log = os.Stderr
+	}
+	repo, err := repoDir(o.Repo)
+	if err != nil {
+		return "", err
+	}
+	if !o.SkipApt {
+		if err := installJupyter(ctx, log); err != nil {
+			return "", err
+		}
+	}
+	gobin := o.GoBin
+	if gobin == "" {
+		gopath, err := goEnv(ctx, "GOPATH")
+		if err != nil {
+			return "", err
+		}
+		gobin = filepath.Join(strings.Split(gopath, string(os.PathListSeparator))[0], "bin")
+	}
+	tools := []struct{ module, pkg, version, binary string }{
+		{"github.com/janpfeifer/gonb", "github.com/janpfeifer/gonb", GoNBVersion, "gonb"},
+		{"golang.org/x/tools", "golang.org/x/tools/cmd/goimports", GoimportsVersion, "goimports"},
+	}
+	if o.Gopls {
+		tools = append(tools, struct{ module, pkg, version, binary string }{"golang.org/x/tools/gopls", "golang.org/x/tools/gopls", GoplsVersion, "gopls"})
+	}
+	for _, t := range tools {
+		if err := installTool(ctx, log, gobin, t.module, t.pkg, t.version, t.binary); err != nil {
+			return "", err
+		}
+	}
+	return writeKernelSpec(log, repo, gobin, o.JupyterDataDir)
+}
+
+// repoDir returns the checkout: dir, or the directory of this module's go.mod above the working directory.
+func repoDir(dir string) (string, error) {
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		dir = wd
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil && strings.Contains(string(data), "module github.com/einspace-go/einspace\n") {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("kernel install: %s is not inside a checkout of github.com/einspace-go/einspace (no go.mod of that module above it)", dir)
+		}
+	}
+}
+
+func run(ctx context.Context, log io.Writer, dir string, env []string, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = log, log
+	fmt.Fprintf(log, "+ %s %s\n", name, strings.Join(args, " "))
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// toolEnv is the environment the Go tools are built in: the project's toolchain, no workspace.
+var toolEnv = []string{"GOTOOLCHAIN=" + Toolchain, "GOEXPERIMENT=" + GoExperiment, "GOFLAGS=", "GOWORK=off"}
+
+func goEnv(ctx context.Context, name string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", name)
+	cmd.Env = append(os.Environ(), toolEnv...)
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go env %s: %w (is Go installed and on PATH?)", name, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// jupyterReady reports whether Debian's Python has the modules headless and interactive use need.
+func jupyterReady(ctx context.Context) bool {
+	if _, err := os.Stat(Python); err != nil {
+		return false
+	}
+	err := exec.CommandContext(ctx, Python, "-c", "import nbclient, nbconvert, jupyter_client, notebook").Run()
+	if err != nil {
+		return false
+	}
+	_, err = exec.LookPath("jupyter")
+	return err == nil
+}
+
+func installJupyter(ctx context.Context, log io.Writer) error {
+	if jupyterReady(ctx) {
+		fmt.Fprintln(log, "jupyter: already installed")
+		return nil
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("kernel install: Jupyter is missing and installing it needs root: run\n  sudo apt-get install -y --no-install-recommends %s\nthen install again", strings.Join(DebianPackages, " "))
+	}
+	if err := run(ctx, log, "", nil, "apt-get", "update", "-q"); err != nil {
+		return err
+	}
+	args := append([]string{"install", "-y", "--no-install-recommends"}, DebianPackages...)
+	if err := run(ctx, log, "", []string{"DEBIAN_FRONTEND=noninteractive"}, "apt-get", args...); err != nil {
+		return err
+	}
+	if !jupyterReady(ctx) {
+		return errors.New("kernel install: Jupyter still missing after apt-get install")
+	}
+	return nil
+}
+
+// installTool builds a Go command at an exact version from a throwaway module (`go install pkg@version`
+// asks the proxy for the version list, which it refuses for GoNB). A binary that reports the version is
+// kept.
+func installTool(ctx context.Context, log io.Writer, gobin, module, pkg, version, binary string) error {
+	bin := filepath.Join(gobin, binary)
+	if out, err := exec.CommandContext(ctx, "go", "version", "-m", bin).Output(); err == nil &&
+		strings.Contains(string(out), module+"\t"+version) {
+		fmt.Fprintf(log, "%s: %s already installed at %s\n", binary, version, bin)
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "einspace-tools-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	env := append(append([]string{}, toolEnv...), "GOBIN="+gobin)
+	if err := run(ctx, log, dir, env, "go", "mod", "init", "tools"); err != nil {
+		return err
+	}
+	if err := run(ctx, log, dir, env, "go", "get", pkg+"@"+version); err != nil {
+		return err
+	}
+	return run(ctx, log, dir, env, "go", "install", pkg)
+}
+
+// kernelSpec is Jupyter's kernel.json.
+type kernelSpec struct {
+	Argv          []string          `json:"argv"`
+	DisplayName   string            `json:"display_name"`
+	Language      string            `json:"language"`
+	InterruptMode string            `json:"interrupt_mode"`
+	Env           map[string]string `json:"env"`
+}
+
+// KernelSpec returns the kernel.json Install writes for a checkout, with GoNB and the Go tools in gobin.
+// GOFLAGS is emptied: the project's -mod=mod is not allowed in workspace mode. EINSPACE_ECHARTS points
+// at the checkout's ECharts cache, since notebooks may live outside the checkout.
+func KernelSpec(repo, gobin string) ([]byte, error) {
+	dirs := []string{gobin}
+	if goBin, err := exec.LookPath("go"); err == nil {
+		dirs = append(dirs, filepath.Dir(goBin))
+	}
+	dirs = append(dirs, filepath.SplitList(os.Getenv("PATH"))...)
+	seen := map[string]bool{}
+	var kept []string
+	for _, d := range dirs {
+		if d != "" && !seen[d] {
+			seen[d] = true
+			kept = append(kept, d)
+		}
+	}
+	path := strings.Join(kept, string(os.PathListSeparator))
+	spec := kernelSpec{
+		Argv:          []string{filepath.Join(gobin, "gonb"), "--kernel", "{connection_file}", "--logtostderr", "-go_work=" + repo},
+		DisplayName:   "Go (einspace)",
+		Language:      "go",
+		InterruptMode: "message",
+		Env: map[string]string{
+			"GOTOOLCHAIN":  Toolchain,
+			"GOEXPERIMENT": GoExperiment,
+			"GOFLAGS":      "",
+			"PATH":         path,
+			// cells run in the notebook's directory, which may be outside the checkout
+			viz.EChartsEnv: filepath.Join(repo, ".cache", "echarts", "echarts.min.js"),
+		},
+	}
+	return json.MarshalIndent(spec, "", "  ")
+}
+
+func writeKernelSpec(log io.Writer, repo, gobin, dataDir string) (string, error) {
+	if dataDir == "" {
+		dataDir = os.Getenv("JUPYTER_DATA_DIR")
+	}
+	if dataDir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		dataDir = filepath.Join(home, ".local", "share", "jupyter")
+	}
+	dir := filepath.Join(dataDir, "kernels", KernelName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	spec, err := KernelSpec(repo, gobin)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "kernel.json")
+	if err := os.WriteFile(path, append(spec, '\n'), 0o644); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(log, "kernel %q for %s written to %s\n", KernelName, repo, path)
+	return path, nil
+}

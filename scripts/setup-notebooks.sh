@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets up notebooks for this checkout: fetches the ECharts bundle into .cache/echarts/ (npm), installs
+# Debian's Jupyter pieces when missing (apt, as root), GoNB and goimports at pinned versions, and registers
+# the Jupyter kernel "einspace" whose cells import this checkout's packages with no set-up cell.
+# Idempotent: a second run only checks. Flags are passed to the installer (e.g. --gopls, --skip-apt).
+#
+#   bash scripts/setup-notebooks.sh
+#   jupyter notebook notebooks/          # then pick the kernel "Go (einspace)"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+export GOFLAGS=   # the installer builds its tools outside this module
+
+bash scripts/fetch-echarts.sh
+go run ./kernel/cmd/install-kernel "$@"
+echo "kernels: $(jupyter kernelspec list 2>/dev/null | awk 'NR>1 {printf "%s ", $1}')"

@@ -1,0 +1,241 @@
+package viz
+
+import (
+	"fmt"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/einspace-go/einspace/grammar"
+)
+
+// Layout of the dataflow graph, in the graph's own units: one column per step, one row per branch.
+const (
+	colWidth  = 190
+	rowHeight = 56
+	// the chart's margins around the nodes' centres, in pixels: room for the title and legend above
+	marginX, marginTop, marginBottom = 80, 120, 40
+)
+
+// flowNode is one node of an ECharts graph series placed by us.
+type flowNode struct {
+	Name       string    `json:"name"` // unique: ECharts links nodes by name
+	X          float64   `json:"x"`
+	Y          float64   `json:"y"`
+	Category   int       `json:"category"`
+	Silent     bool      `json:"silent,omitempty"`
+	Symbol     string    `json:"symbol"`
+	SymbolSize [2]int    `json:"symbolSize"`
+	Label      flowLabel `json:"label"`
+	ItemStyle  style     `json:"itemStyle"`
+	Tooltip    formatter `json:"tooltip"`
+}
+
+type flowLabel struct {
+	Show      bool   `json:"show"`
+	Formatter string `json:"formatter"`
+	FontSize  int    `json:"fontSize"`
+	Color     string `json:"color,omitempty"`
+	Width     int    `json:"width,omitempty"`
+	Overflow  string `json:"overflow,omitempty"`
+}
+
+type flowLink struct {
+	Source string    `json:"source"`
+	Target string    `json:"target"`
+	Label  edgeLabel `json:"label"`
+}
+
+type edgeLabel struct {
+	Show      bool   `json:"show"`
+	Formatter string `json:"formatter"`
+	FontSize  int    `json:"fontSize"`
+}
+
+// flow lays an architecture out as a dataflow graph, left to right.
+type flow struct {
+	nodes []flowNode
+	links []flowLink
+	cats  map[Group]int
+	order []Group
+	costs map[*grammar.Node]cost
+	size  map[*grammar.Node][2]int // columns, rows
+}
+
+func (f *flow) category(g Group) int {
+	if i, ok := f.cats[g]; ok {
+		return i
+	}
+	f.cats[g] = len(f.order)
+	f.order = append(f.order, g)
+	return f.cats[g]
+}
+
+// add places a node at a column and a (fractional) row and returns its name.
+func (f *flow) add(label string, g Group, n *grammar.Node, col int, row float64) string {
+	name := fmt.Sprintf("%d %s", len(f.nodes), label)
+	tip := label
+	if n != nil {
+		tip = tooltip(label, g, n, f.costs[n])
+	}
+	textColour := "#fff"
+	if g == GroupNorm || g == GroupIdentity || g == GroupComputation {
+		textColour = "#222"
+	}
+	f.nodes = append(f.nodes, flowNode{
+		Name: name, X: float64(col * colWidth), Y: row * rowHeight, Category: f.category(g),
+		Symbol: "roundRect", SymbolSize: [2]int{124, 26},
+		Label: flowLabel{Show: true, Formatter: esc(label), FontSize: 10, Color: textColour,
+			Width: 116, Overflow: "truncate"},
+		ItemStyle: style{Color: Palette[g]},
+		Tooltip:   formatter{tip},
+	})
+	return name
+}
+
+func (f *flow) link(from, to string, shape grammar.Shape) {
+	if from == "" || to == "" || from == to {
+		return
+	}
+	text := ""
+	if !shape.IsZero() {
+		text = shape.String()
+	}
+	f.links = append(f.links, flowLink{Source: from, Target: to, Label: edgeLabel{Show: text != "", Formatter: text, FontSize: 9}})
+}
+
+// measure returns the columns and rows a module takes. A module drawn as nothing (an identity
+// computation, an identity routing function) takes no column.
+func (f *flow) measure(n *grammar.Node) [2]int {
+	if s, ok := f.size[n]; ok {
+		return s
+	}
+	var s [2]int
+	switch n.Kind {
+	case grammar.Terminal:
+		if n.Op.Family() != grammar.FamIdentity {
+			s = [2]int{1, 1}
+		}
+	case grammar.ComputationModule:
+		s = f.measure(n.Children[0])
+	case grammar.SequentialModule:
+		a, b := f.measure(n.Children[0]), f.measure(n.Children[1])
+		s = [2]int{a[0] + b[0], max(a[1], b[1], 1)}
+	case grammar.RoutingModule:
+		if _, ok := Conv(n); ok {
+			s = [2]int{1, 1}
+			break
+		}
+		p, m, r := f.measure(n.Children[0]), f.measure(n.Children[1]), f.measure(n.Children[2])
+		s = [2]int{p[0] + m[0] + r[0], max(m[1], 1)}
+	case grammar.BranchingModule:
+		w, h := 0, 0
+		for _, c := range n.Inner() {
+			cs := f.measure(c)
+			w = max(w, cs[0])
+			h += max(cs[1], 1)
+		}
+		s = [2]int{w + 2, h}
+	}
+	f.size[n] = s
+	return s
+}
+
+// place lays out n with its top-left corner at (col, row), fed by the node named from, and returns the name
+// of the node its output leaves from (from itself when n draws nothing).
+func (f *flow) place(n *grammar.Node, col, row int, from string) string {
+	s := f.measure(n)
+	mid := float64(row) + float64(max(s[1], 1)-1)/2
+	switch n.Kind {
+	case grammar.Terminal:
+		if s[0] == 0 {
+			return from
+		}
+		label, g := blockLabel(n)
+		name := f.add(label, g, n, col, mid)
+		f.link(from, name, n.In)
+		return name
+	case grammar.ComputationModule:
+		return f.place(n.Children[0], col, row, from)
+	case grammar.SequentialModule:
+		out := f.place(n.Children[0], col, row, from)
+		return f.place(n.Children[1], col+f.measure(n.Children[0])[0], row, out)
+	case grammar.RoutingModule:
+		if label, ok := Conv(n); ok {
+			name := f.add(label, GroupConv, n, col, mid)
+			f.link(from, name, n.In)
+			return name
+		}
+		out := f.place(n.Children[0], col, row, from)
+		col += f.measure(n.Children[0])[0]
+		out = f.place(n.Children[1], col, row, out)
+		col += f.measure(n.Children[1])[0]
+		return f.place(n.Children[2], col, row, out)
+	}
+	// branching: the split, the inner modules one above the other, the merge
+	b, a := n.Children[0], n.Children[len(n.Children)-1]
+	split := b.Op.Name()
+	if b.Op.Factor() > 2 && len(n.Children) == 3 {
+		split += fmt.Sprintf(" (×%d copies)", b.Op.Factor())
+	}
+	splitName := f.add(split, GroupBranchFn, b, col, mid)
+	f.link(from, splitName, n.In)
+	merge, g := a.Op.Name(), GroupAggregateFn
+	if fam := a.Op.Family(); fam == grammar.FamDot || fam == grammar.FamScaledDot {
+		merge, g = "attention: "+a.Op.Name(), GroupAttention
+	}
+	mergeName := f.add(merge, g, a, col+s[0]-1, mid)
+	r := row
+	for _, c := range n.Inner() {
+		out := f.place(c, col+1, r, splitName)
+		f.link(out, mergeName, c.Out)
+		r += max(f.measure(c)[1], 1)
+	}
+	return mergeName
+}
+
+// ArchGraph draws an architecture as a dataflow graph, left to right: branches fan out from their
+// branching function and merge at their aggregation function, a convolution (im2col, linear, col2im) is one
+// node, an attention's merge is labelled with its dot product, and every edge carries the shape of the
+// tensor on it. A 4- or 8-way branching's shared inner module is drawn once, its split marked "×4 copies".
+func ArchGraph(a *grammar.Arch, title string) *Chart {
+	f := &flow{cats: map[Group]int{}, costs: costs(a.Root), size: map[*grammar.Node][2]int{}}
+	s := f.measure(a.Root)
+	rows := max(s[1], 1)
+	mid := float64(rows-1) / 2
+	in := f.add("input "+a.Input.String(), GroupIO, nil, 0, mid)
+	out := f.place(a.Root, 1, 0, in)
+	end := f.add("output "+a.Output().String(), GroupIO, nil, s[0]+1, mid)
+	f.link(out, end, a.Output())
+
+	// Two invisible corner nodes make the graph's bounding box the whole chart, so that ECharts maps the
+	// layout to pixels one to one (it stretches the box of the nodes to the series' box otherwise).
+	w, h := float64((s[0]+1)*colWidth), float64((rows-1)*rowHeight)
+	for _, corner := range [][2]float64{{-marginX, -marginTop}, {w + marginX, h + marginBottom}} {
+		f.nodes = append(f.nodes, flowNode{Name: fmt.Sprintf("corner %v", corner), X: corner[0], Y: corner[1],
+			Symbol: "none", Silent: true, Label: flowLabel{Show: false}, ItemStyle: style{Color: "rgba(0,0,0,0)"}})
+	}
+	if title == "" {
+		title = "dataflow graph"
+	}
+	st := a.Stats()
+	sub := fmt.Sprintf("%d steps · %s params · %s FLOPs · scroll to zoom, drag to pan", len(f.nodes)-2, Count(st.Params), Count(st.FLOPs))
+	cats := make([]opts.GraphCategory, len(f.order))
+	for i, g := range f.order {
+		cats[i] = opts.GraphCategory{Name: string(g), ItemStyle: &opts.ItemStyle{Color: Palette[g]}}
+	}
+	width, height := int(w)+2*marginX, int(h)+marginTop+marginBottom
+	g := charts.NewGraph()
+	g.SetGlobalOptions(initOpts(title, sub, width, height)...)
+	g.SetGlobalOptions(
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "50", Type: "scroll"}),
+	)
+	g.MultiSeries = append(g.MultiSeries, charts.SingleSeries{
+		Name: "dataflow", Type: "graph", Layout: "none", Data: f.nodes, Links: f.links, Categories: cats,
+		Roam: opts.Bool(true), EdgeSymbol: []string{"none", "arrow"}, EdgeSymbolSize: 6,
+		Top: "0", Bottom: "0", Left: "0", Right: "0",
+		LineStyle: &opts.LineStyle{Color: "#888", Width: 1.2, Curveness: 0},
+	})
+	return chartOf(title, &g.BaseConfiguration, g)
+}
