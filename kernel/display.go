@@ -86,7 +86,10 @@ func partsOf(x any) ([]part, error) {
 	case string:
 		return []part{{html: "<pre>" + html.EscapeString(v) + "</pre>", text: v}}, nil
 	}
-	return nil, fmt.Errorf("kernel.Display: cannot display a %T (it shows *grammar.Arch, *viz.Chart, []*viz.Chart, Table, Progress, []viz.Epoch, *grammar.SampleStudy and string)", x)
+	if ps, ok, err := searchParts(x); ok {
+		return ps, err
+	}
+	return nil, fmt.Errorf("kernel.Display: cannot display a %T (it shows *grammar.Arch, *viz.Chart, []*viz.Chart, Table, Progress, []viz.Epoch, *grammar.SampleStudy, *search.History, *search.Summary and string)", x)
 }
 
 func titleOf(parts []part) string {

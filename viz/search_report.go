@@ -1,0 +1,211 @@
+package viz
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/einspace-go/einspace/grammar"
+	"github.com/einspace-go/einspace/search"
+)
+
+// ReportBest is how many of the best architectures a search report draws as trees and graphs.
+const ReportBest = 3
+
+// ReportTop is the number of best architectures whose terminals a search report compares with all.
+const ReportTop = 10
+
+// SearchReport renders the run directory dir as one standalone HTML page (the ECharts bundle inlined, as
+// Page does): a summary of the configuration and the counts, the best validation accuracy and, when
+// final.json exists, the final test accuracy (search.Summarise); the best architectures as a table; the
+// failure reasons; the progress charts (by evaluation and by wall time), the population chart and the
+// terminal frequencies of the top architectures; and the best three architectures, each as its
+// derivation tree and dataflow graph inferred at the configuration's input shape. It is what
+// `einspace report RUN_DIR` writes. It fails when dir holds no run or when the ECharts bundle is missing.
+func SearchReport(dir string) ([]byte, error) {
+	sum, err := search.Summarise(dir)
+	if err != nil {
+		return nil, err
+	}
+	records, _, err := search.ReadRecords(dir)
+	if err != nil {
+		return nil, err
+	}
+	script, err := EChartsScript()
+	if err != nil {
+		return nil, err
+	}
+	input, err := sum.Config.InputShape()
+	if err != nil {
+		return nil, err
+	}
+	g := sum.Config.Grammar.Grammar()
+
+	title := "einspace search " + dir
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>%s</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 24px; background: #fff; color: #222; }
+h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; } h3 { font-size: 15px; }
+.chart { border: 1px solid #eee; margin: 0 0 24px; max-width: 100%%; overflow: auto; }
+table { border-collapse: collapse; font-size: 13px; margin: 6px 0 18px; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre.arch { white-space: pre-wrap; word-break: break-all; font-size: 11px; background: #f7f7f7; padding: 8px; max-height: 200px; overflow: auto; }
+</style>
+`, html.EscapeString(title))
+	b.WriteString(script)
+	fmt.Fprintf(&b, "\n</head>\n<body>\n<h1>%s</h1>\n", html.EscapeString(title))
+
+	writeSummaryTable(&b, sum)
+	writeBestTable(&b, sum)
+	writeFailures(&b, sum)
+
+	chart := func(c *Chart) { fmt.Fprintf(&b, "<div class=\"chart\">%s</div>\n", c.HTML()) }
+	b.WriteString("<h2>Progress</h2>\n")
+	chart(SearchProgress(records))
+	chart(SearchProgressByTime(records))
+	b.WriteString("<h2>Population</h2>\n")
+	chart(Population(records))
+	b.WriteString("<h2>Terminals of the best architectures</h2>\n")
+	chart(OpFrequency(records, ReportTop))
+	chart(OpGroupFrequency(records, ReportTop))
+
+	b.WriteString("<h2>Best architectures</h2>\n")
+	if len(sum.Best) == 0 {
+		b.WriteString("<p>No successful evaluation yet.</p>\n")
+	}
+	for i, r := range sum.Best[:min(len(sum.Best), ReportBest)] {
+		fmt.Fprintf(&b, "<h3 id=\"best-%d\">#%d: record %d · %s · val accuracy %.2f%% · %s params · %s FLOPs</h3>\n",
+			i+1, i+1, r.Index, html.EscapeString(r.Origin), r.ValAccuracy, Count(r.Params), Count(r.FLOPs))
+		fmt.Fprintf(&b, "<pre class=\"arch\">%s</pre>\n", html.EscapeString(r.Arch))
+		a, err := inferRecord(g, r, input)
+		if err != nil {
+			fmt.Fprintf(&b, "<p>cannot draw it: %s</p>\n", html.EscapeString(err.Error()))
+			continue
+		}
+		chart(ArchTree(a, TreeOptions{Title: fmt.Sprintf("#%d record %d: derivation tree", i+1, r.Index)}))
+		chart(ArchGraph(a, fmt.Sprintf("#%d record %d: dataflow graph", i+1, r.Index)))
+	}
+	b.WriteString("</body>\n</html>\n")
+	return b.Bytes(), nil
+}
+
+// WriteSearchReport writes SearchReport(dir) to path.
+func WriteSearchReport(dir, path string) error {
+	page, err := SearchReport(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, page, 0o644); err != nil {
+		return fmt.Errorf("write search report: %w", err)
+	}
+	return nil
+}
+
+func inferRecord(g *grammar.Grammar, r search.Record, input grammar.Shape) (*grammar.Arch, error) {
+	root, err := grammar.Parse(r.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("record %d: %w", r.Index, err)
+	}
+	a, err := g.Infer(root, input)
+	if err != nil {
+		return nil, fmt.Errorf("record %d: %w", r.Index, err)
+	}
+	return a, nil
+}
+
+// reportRow writes a two-column row; value is HTML-escaped.
+func reportRow(b *bytes.Buffer, key, value string) {
+	fmt.Fprintf(b, "<tr><th>%s</th><td>%s</td></tr>\n", html.EscapeString(key), html.EscapeString(value))
+}
+
+func writeSummaryTable(b *bytes.Buffer, s *search.Summary) {
+	c := s.Config
+	b.WriteString("<h2>Summary</h2>\n<table>\n")
+	strategy := string(c.Strategy)
+	if len(c.Seeds) > 0 {
+		strategy += " seeded with " + strings.Join(c.Seeds, "+")
+	}
+	reportRow(b, "strategy", strategy)
+	if c.Strategy != search.RandomSearch {
+		reportRow(b, "population / tournament", fmt.Sprintf("%d / %d", c.Population, c.Tournament))
+	}
+	reportRow(b, "data", fmt.Sprintf("%s, input %s, %d classes (data seed %d)", c.Data.Name, c.Input, c.Classes, c.Data.Seed))
+	train := fmt.Sprintf("%d epochs per evaluation, %d final epochs", c.Train.Epochs, c.FinalEpochs)
+	if c.Train.MaxSeconds > 0 {
+		train += fmt.Sprintf(", at most %g s each", c.Train.MaxSeconds)
+	}
+	reportRow(b, "training", train)
+	reportRow(b, "search seed / run", fmt.Sprintf("%d / %s", c.Seed, c.RunID()))
+	if c.InFlight > 1 || c.Dedup {
+		reportRow(b, "in flight / dedup", fmt.Sprintf("%d / %v", max(c.InFlight, 1), c.Dedup))
+	}
+	ev := fmt.Sprintf("%d logged, %d/%d counted, %d failed", s.Records, s.Counted, c.Budget, s.Failed)
+	if s.Truncated {
+		ev += " (the log ends in an interrupted write)"
+	}
+	reportRow(b, "evaluations", ev)
+	if len(s.Best) > 0 {
+		r := s.Best[0]
+		reportRow(b, "best val accuracy", fmt.Sprintf("%.2f%% (record %d, %s, %s params)", r.ValAccuracy, r.Index, r.Origin, Count(r.Params)))
+	} else {
+		reportRow(b, "best val accuracy", "none yet")
+	}
+	if f := s.Final; f != nil {
+		v := fmt.Sprintf("%.2f%% (record %d retrained %d epochs on train+val)", f.Result.TestAccuracy, f.Best.Index, c.FinalEpochs)
+		if f.Result.Failed() {
+			v += " — failed: " + firstLineOf(f.Result.Failure)
+		}
+		reportRow(b, "final test accuracy", v)
+	} else {
+		reportRow(b, "final test accuracy", "not run yet (einspace final)")
+	}
+	b.WriteString("</table>\n")
+}
+
+func writeBestTable(b *bytes.Buffer, s *search.Summary) {
+	if len(s.Best) == 0 {
+		return
+	}
+	b.WriteString("<h2>Best architectures by validation accuracy</h2>\n<table>\n")
+	b.WriteString("<tr><th>rank</th><th>record</th><th>val acc %</th><th>train loss</th><th>params</th><th>FLOPs</th><th>seconds</th><th>origin</th><th>hash</th></tr>\n")
+	for i, r := range s.Best {
+		link := fmt.Sprint(i + 1)
+		if i < ReportBest {
+			link = fmt.Sprintf("<a href=\"#best-%d\">%d</a>", i+1, i+1)
+		}
+		fmt.Fprintf(b, "<tr><td class=\"num\">%s</td><td class=\"num\">%d</td><td class=\"num\">%.2f</td><td class=\"num\">%.4f</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%.1f</td><td>%s</td><td><code>%s</code></td></tr>\n",
+			link, r.Index, r.ValAccuracy, r.TrainLoss, Count(r.Params), Count(r.FLOPs), r.WallSeconds,
+			html.EscapeString(r.Origin), html.EscapeString(r.Hash[:min(12, len(r.Hash))]))
+	}
+	b.WriteString("</table>\n")
+}
+
+func writeFailures(b *bytes.Buffer, s *search.Summary) {
+	if len(s.Failures) == 0 {
+		return
+	}
+	reasons := make([]string, 0, len(s.Failures))
+	for r := range s.Failures {
+		reasons = append(reasons, r)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		if s.Failures[reasons[i]] != s.Failures[reasons[j]] {
+			return s.Failures[reasons[i]] > s.Failures[reasons[j]]
+		}
+		return reasons[i] < reasons[j]
+	})
+	b.WriteString("<h2>Failures</h2>\n<table>\n<tr><th>count</th><th>reason</th></tr>\n")
+	for _, r := range reasons {
+		fmt.Fprintf(b, "<tr><td class=\"num\">%d</td><td>%s</td></tr>\n", s.Failures[r], html.EscapeString(truncate(r, 200)))
+	}
+	b.WriteString("</table>\n")
+}
