@@ -12,5 +12,5 @@ source scripts/env.sh
 export GOFLAGS=   # the installer builds its tools outside this module
 
 bash scripts/fetch-echarts.sh
-go run ./kernel/cmd/install-kernel "$@"
+go run ./cmd/einspace kernel install "$@"
 echo "kernels: $(jupyter kernelspec list 2>/dev/null | awk 'NR>1 {printf "%s ", $1}')"

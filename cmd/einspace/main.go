@@ -46,6 +46,10 @@ func init() {
 		{"mutate", "print a mutated child of an architecture", runMutate},
 		{"crossover", "print a child of two architectures that carries a subtree of the second", runCrossover},
 		{"stats", "sample statistics per p(computation) beside the paper's Table 10 (Markdown)", runStats},
+		{"search", "run (or resume) a search: random search, regularised evolution, random mutation", runSearch},
+		{"report", "summarise a search's run directory", runReport},
+		{"eval-worker", "train architectures for a search (started by search)", runEvalWorker},
+		{"kernel", "install the Jupyter kernel for this checkout (einspace kernel install)", runKernel},
 	}
 }
 

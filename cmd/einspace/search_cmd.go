@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/einspace-go/einspace/grammar"
+	"github.com/einspace-go/einspace/models/data"
+	"github.com/einspace-go/einspace/search"
+	"github.com/einspace-go/einspace/search/training"
+	"github.com/einspace-go/einspace/viz"
+)
+
+// signalContext is cancelled by Ctrl-C or SIGTERM, so that a search stops between evaluations.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+var initSeeds = map[string][]string{"scratch": nil, "resnet18": search.SeedsRN18, "rn18": search.SeedsRN18, "mix": search.SeedsMix}
+
+func runSearch(e *env, args []string) error {
+	fs := newFlags(e, "search", "--out DIR [flags]", `Runs a search and logs every evaluation to DIR/evaluations.jsonl. Running it again on the same
+--out resumes where it stopped: nothing is lost and nothing is evaluated twice. Each architecture is
+trained in an isolated worker process, so a crash or NaN in one is recorded as its failure.`)
+	def := search.DefaultConfig()
+	out := fs.String("out", "", "run directory (required); an existing one is resumed")
+	dataset := fs.String("dataset", "addnist", "dataset: addnist, multnist, mnist or npy:DIR")
+	strategy := fs.String("strategy", "re", "re (regularised evolution), random (random search) or rm (random mutation)")
+	initFrom := fs.String("init", "scratch", "initial population: scratch, resnet18 or mix (RE and RM)")
+	population := fs.Int("population", 20, "population size P")
+	tournament := fs.Int("tournament", 5, "tournament size S (drawn with replacement)")
+	budget := fs.Int("budget", 60, "evaluations counted toward the budget (seed copies included)")
+	epochs := fs.Int("epochs", 1, "training epochs per evaluation (the paper: 8)")
+	maxSeconds := fs.Float64("max-seconds", 0, "wall-time cap of one training run in seconds (0: none)")
+	subset := fs.Int("subset", 5000, "training examples (validation and test get a fifth each; 0: the full dataset)")
+	dataSeed := fs.Uint64("data-seed", 0, "seed of the dataset build and subset")
+	seed := fs.Uint64("seed", 0, "search seed: sampling, tournaments and mutations")
+	workers := fs.Int("workers", search.DefaultWorkers(), "worker processes training in parallel")
+	inFlight := fs.Int("in-flight", 0, "evaluations kept in flight (0: --workers); part of the algorithm, so fixed per run")
+	timeout := fs.Duration("timeout", 30*time.Minute, "per-evaluation timeout, after which the worker is killed and the architecture fails")
+	finalEpochs := fs.Int("final-epochs", 0, "retrain the best on train+validation for this many epochs and report test accuracy (0: skip)")
+	pc := fs.Float64("pc", 0.32, "p(computation) of the grammar")
+	maxParams := fs.Int64("max-params", 5_000_000, "cap on an architecture's parameters (0: none)")
+	maxFLOPs := fs.Int64("max-flops", 500_000_000, "cap on multiply-adds per example (0: none)")
+	maxNodes := fs.Int("max-nodes", grammar.DefaultLimits.Nodes, "cap on nodes per architecture (0: none)")
+	dedup := fs.Bool("dedup", false, "skip children identical to an architecture already evaluated")
+	inProcess := fs.Bool("in-process", false, "train in this process instead of isolated workers (a crash ends the search)")
+	quiet := fs.Bool("quiet", false, "no progress line per evaluation")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("--out DIR is required (the run directory)")
+	}
+	if fs.NArg() > 0 {
+		return usagef("search takes no arguments, got %q", fs.Args())
+	}
+	seeds, ok := initSeeds[*initFrom]
+	if !ok {
+		return usagef("--init must be scratch, resnet18 or mix, not %q", *initFrom)
+	}
+	cfg := def
+	cfg.Strategy = search.Strategy(*strategy)
+	cfg.Seeds = seeds
+	cfg.Population, cfg.Tournament, cfg.Budget = *population, *tournament, *budget
+	cfg.Seed = *seed
+	cfg.InFlight = *inFlight
+	if cfg.InFlight == 0 {
+		cfg.InFlight = *workers
+	}
+	cfg.Dedup = *dedup
+	cfg.Data = search.DataSpec{Name: *dataset, Seed: *dataSeed}
+	if *subset > 0 {
+		cfg.Data.Train, cfg.Data.Val, cfg.Data.Test = *subset, max(1, *subset/5), max(1, *subset/5)
+	}
+	cfg.Train = search.Budget{Epochs: *epochs, MaxSeconds: *maxSeconds}
+	cfg.FinalEpochs = *finalEpochs
+	cfg.Grammar = search.GrammarConfig{PComputation: *pc, Limits: &grammar.Limits{Nodes: *maxNodes, Params: *maxParams, FLOPs: *maxFLOPs}}
+	input, classes, err := datasetShape(*dataset)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.Input, cfg.Classes = input, classes
+	if cfg.Strategy == search.RandomSearch && len(seeds) == 0 {
+		cfg.Population, cfg.Tournament = 0, 0
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	if prev, err := search.ReadConfig(*out); err == nil {
+		fmt.Fprintf(e.stderr, "resuming the search in %s (%s, budget %d)\n", *out, prev.Strategy, prev.Budget)
+	}
+
+	ctx, stop := signalContext()
+	defer stop()
+	var ev search.Evaluator
+	if *inProcess {
+		ev = &training.Evaluator{}
+	} else {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		pool, err := search.NewProcessPool([]string{exe, "eval-worker"}, *workers, *timeout)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		ev = pool
+	}
+	opts := search.Options{Logf: func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }}
+	if !*quiet {
+		opts.Listener = progressPrinter(e)
+	}
+	h, err := search.Run(ctx, *out, cfg, ev, opts)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("stopped; every finished evaluation is in %s: run the same command to resume", *out)
+		}
+		return err
+	}
+	if best, ok := h.Best(); ok {
+		fmt.Fprintf(e.stdout, "best: #%d %.2f%% validation accuracy, %s parameters\n%s\n", best.Index, best.ValAccuracy, thousands(best.Params), best.Arch)
+	}
+	if cfg.FinalEpochs > 0 {
+		final, err := search.Final(ctx, *out, ev)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "final: %.2f%% test accuracy after %d epochs on train+validation\n", final.Result.TestAccuracy, cfg.FinalEpochs)
+	}
+	return nil
+}
+
+// datasetShape returns a dataset's input shape and class count without loading it.
+func datasetShape(name string) (string, int, error) {
+	switch {
+	case name == "addnist":
+		return "3x28x28", 20, nil
+	case name == "multnist":
+		return "3x28x28", 10, nil
+	case name == "mnist":
+		return "1x28x28", 10, nil
+	case strings.HasPrefix(name, "npy:"):
+		return npyShape(strings.TrimPrefix(name, "npy:"))
+	}
+	return "", 0, fmt.Errorf("unknown dataset %q: use addnist, multnist, mnist or npy:DIR", name)
+}
+
+func progressPrinter(e *env) search.Listener {
+	return func(ev search.Event) {
+		r := ev.Record
+		switch {
+		case ev.Kind == search.NewBest:
+			fmt.Fprintf(e.stderr, "  new best: #%d %.2f%%\n", r.Index, r.ValAccuracy)
+		case ev.Replayed:
+		case r.Failure != "":
+			fmt.Fprintf(e.stderr, "[%d/%d] #%d %-14s failed: %s\n", ev.Counted, ev.Budget, r.Index, r.Origin, firstLine(r.Failure))
+		default:
+			fmt.Fprintf(e.stderr, "[%d/%d] #%d %-14s %6.2f%%  %11s params  %6.1fs\n", ev.Counted, ev.Budget, r.Index, r.Origin,
+				r.ValAccuracy, thousands(r.Params), r.Seconds)
+		}
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	if len(line) > 160 {
+		line = line[:160] + "…"
+	}
+	return line
+}
+
+func runEvalWorker(e *env, args []string) error {
+	fs := newFlags(e, "eval-worker", "", "Trains architectures for a search: reads jobs as JSON lines on standard input and writes\nresults on standard output. Started by einspace search; not for interactive use.")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	ev := &training.Evaluator{Logf: func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }}
+	return search.ServeWorker(ctx, e.stdin, e.stdout, ev)
+}
+
+func runReport(e *env, args []string) error {
+	fs := newFlags(e, "report", "[--html FILE] RUN_DIR", `Prints a search's summary and best architectures, and writes a standalone HTML report with its
+charts (progress, population, op frequencies, the best architectures as trees and dataflow graphs).`)
+	html := fs.String("html", "", "where to write the HTML report (default RUN_DIR/report.html; - to skip)")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("report takes one RUN_DIR, got %d arguments", fs.NArg())
+	}
+	dir := fs.Arg(0)
+	s, err := search.Summarise(dir)
+	if err != nil {
+		return usageError{err}
+	}
+	fmt.Fprint(e.stdout, s.String())
+	if *html == "-" {
+		return nil
+	}
+	path := *html
+	if path == "" {
+		path = filepath.Join(dir, "report.html")
+	}
+	if err := viz.WriteSearchReport(dir, path); err != nil {
+		return fmt.Errorf("HTML report: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "\nHTML report: %s\n", path)
+	return nil
+}
+
+// npyShape reads an Unseen-NAS folder to learn its input shape and class count.
+func npyShape(dir string) (string, int, error) {
+	ds, err := data.Load(context.Background(), "npy:"+dir, data.Options{NoCache: true})
+	if err != nil {
+		return "", 0, err
+	}
+	return fmt.Sprintf("%dx%dx%d", ds.Shape.C, ds.Shape.H, ds.Shape.W), ds.Classes, nil
+}

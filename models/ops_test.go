@@ -1,0 +1,384 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/einspace-go/einspace/grammar"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// The tests in this file check single operations against naive loops over flat row-major arrays.
+
+// tensor4 is a dense row-major array with its dimensions.
+type tensor struct {
+	dims []int
+	data []float32
+}
+
+func randTensor(r *rand.Rand, dims ...int) tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	t := tensor{dims: dims, data: make([]float32, n)}
+	for i := range t.data {
+		t.data[i] = float32(r.NormFloat64())
+	}
+	return t
+}
+
+// at returns the flat index of a multi-index.
+func (t tensor) at(idx ...int) int {
+	i := 0
+	for a, d := range t.dims {
+		i = i*d + idx[a]
+	}
+	return i
+}
+
+func (t tensor) gomlx() *tensors.Tensor { return tensors.FromFlatDataAndDimensions(t.data, t.dims...) }
+
+// run executes fn on the inputs with a fresh store (so variables get their initial values) and returns
+// every output flattened, with the store.
+func run(t *testing.T, store *model.Store, fn func(scope *model.Scope, xs []*Node) []*Node, inputs ...tensor) [][]float32 {
+	t.Helper()
+	be, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if store == nil {
+		store = model.NewStore()
+	}
+	e, err := model.NewExec(be, store, func(scope *model.Scope, xs []*Node) []*Node {
+		scope.SetTraining(xs[0].Graph(), true)
+		return fn(scope, xs)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := make([]any, len(inputs))
+	for i, in := range inputs {
+		args[i] = in.gomlx()
+	}
+	out, err := e.Call(args...)
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	flat := make([][]float32, len(out))
+	for i, o := range out {
+		flat[i] = tensors.MustCopyFlatData[float32](o)
+	}
+	return flat
+}
+
+func assertClose(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if d := math.Abs(float64(got[i] - want[i])); d > tol*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("%s: value %d is %g, want %g", what, i, got[i], want[i])
+		}
+	}
+}
+
+// naiveIm2col is nn.Unfold(k, s, p)(x).permute(0,2,1) written out.
+func naiveIm2col(x tensor, k, s, p int) tensor {
+	b, c, h, w := x.dims[0], x.dims[1], x.dims[2], x.dims[3]
+	ho, wo := (h+2*p-k)/s+1, (w+2*p-k)/s+1
+	out := tensor{dims: []int{b, ho * wo, c * k * k}, data: make([]float32, b*ho*wo*c*k*k)}
+	for bi := range b {
+		for oh := range ho {
+			for ow := range wo {
+				for ci := range c {
+					for i := range k {
+						for j := range k {
+							y, xx := oh*s+i-p, ow*s+j-p
+							v := float32(0)
+							if y >= 0 && y < h && xx >= 0 && xx < w {
+								v = x.data[x.at(bi, ci, y, xx)]
+							}
+							out.data[out.at(bi, oh*wo+ow, ci*k*k+i*k+j)] = v
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+var kernels = [][3]int{{1, 1, 0}, {1, 2, 0}, {3, 1, 1}, {3, 2, 1}, {4, 4, 0}, {8, 8, 0}, {16, 16, 0}}
+
+func TestIm2col(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, ksp := range kernels {
+		k, s, p := ksp[0], ksp[1], ksp[2]
+		for _, hw := range [][2]int{{16, 17}, {19, 16}} {
+			t.Run(fmt.Sprintf("im2col%dk%ds%dp_%dx%d", k, s, p, hw[0], hw[1]), func(t *testing.T) {
+				x := randTensor(r, 2, 3, hw[0], hw[1])
+				got := run(t, nil, func(_ *model.Scope, xs []*Node) []*Node { return []*Node{im2col(xs[0], k, s, p)} }, x)
+				assertClose(t, "im2col", got[0], naiveIm2col(x, k, s, p).data, 0)
+			})
+		}
+	}
+}
+
+func TestCol2im(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	b, ho, wo, d := 2, 3, 4, 5
+	x := randTensor(r, b, ho*wo, d)
+	got := run(t, nil, func(_ *model.Scope, xs []*Node) []*Node { return []*Node{col2im(xs[0], ho, wo)} }, x)
+	want := make([]float32, len(x.data))
+	for bi := range b {
+		for di := range d {
+			for l := range ho * wo {
+				// (B,D,H',W') with channel di and spatial position l.
+				want[(bi*d+di)*ho*wo+l] = x.data[x.at(bi, l, di)]
+			}
+		}
+	}
+	assertClose(t, "col2im", got[0], want, 0)
+}
+
+// TestConv checks the convolution against a naive Conv2d that reads the linear layer's weights, and
+// against the literal routing[im2col, linear, col2im] on the same variables.
+func TestConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const out = 5
+	for _, ksp := range kernels {
+		k, s, p := ksp[0], ksp[1], ksp[2]
+		t.Run(fmt.Sprintf("%dk%ds%dp", k, s, p), func(t *testing.T) {
+			x := randTensor(r, 2, 3, 17, 16)
+			b, c, h, w := 2, 3, 17, 16
+			ho, wo := outSize(h, k, s, p), outSize(w, k, s, p)
+			got := run(t, nil, func(scope *model.Scope, xs []*Node) []*Node {
+				sc := scope.In("conv")
+				literal := col2im(linear(sc, im2col(xs[0], k, s, p), out), ho, wo)
+				wt, bias := linearVars(sc, xs[0].Graph(), c*k*k, out)
+				return []*Node{conv(sc, xs[0], out, k, s, p), literal, wt, bias}
+			}, x)
+			wt, bias := got[2], got[3]
+			want := make([]float32, b*out*ho*wo)
+			for bi := range b {
+				for o := range out {
+					for oh := range ho {
+						for ow := range wo {
+							sum := float64(bias[o])
+							for ci := range c {
+								for i := range k {
+									for j := range k {
+										y, xx := oh*s+i-p, ow*s+j-p
+										if y >= 0 && y < h && xx >= 0 && xx < w {
+											sum += float64(x.data[x.at(bi, ci, y, xx)]) * float64(wt[(ci*k*k+i*k+j)*out+o])
+										}
+									}
+								}
+							}
+							want[((bi*out+o)*ho+oh)*wo+ow] = float32(sum)
+						}
+					}
+				}
+			}
+			assertClose(t, "conv", got[0], want, 1e-4)
+			assertClose(t, "routing[im2col, linear, col2im]", got[1], want, 1e-4)
+			bound := float32(1 / math.Sqrt(float64(c*k*k)))
+			for _, v := range append(append([]float32(nil), wt...), bias...) {
+				if v < -bound || v > bound {
+					t.Fatalf("parameter %g outside torch's init bound ±%g", v, bound)
+				}
+			}
+		})
+	}
+}
+
+// leaf returns a terminal node of the named op.
+func leaf(t *testing.T, name string) *grammar.Node {
+	op, ok := grammar.OpByName(name)
+	if !ok {
+		t.Fatalf("no terminal %s", name)
+	}
+	return grammar.Leaf(op)
+}
+
+func TestGroupAndCat(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	x := randTensor(r, 2, 4, 8, 6)
+	for _, tt := range []struct {
+		group, cat string
+		axis, n    int
+	}{
+		{"group_dim2s1d", "cat_tensors1d2t", 1, 2},
+		{"group_dim4s2d", "cat_tensors2d4t", 2, 4},
+		{"group_dim2s3d", "cat_tensors3d2t", 3, 2},
+	} {
+		t.Run(tt.group, func(t *testing.T) {
+			var b builder
+			got := run(t, nil, func(_ *model.Scope, xs []*Node) []*Node {
+				parts := b.split(leaf(t, tt.group), xs[0])
+				// Reverse the chunks so that cat's order is visible.
+				rev := make([]*Node, len(parts))
+				for i, p := range parts {
+					rev[len(parts)-1-i] = p
+				}
+				return append(parts, b.aggregate(leaf(t, tt.cat), rev))
+			}, x)
+			chunk := x.dims[tt.axis] / tt.n
+			rev := make([]float32, 0, len(x.data))
+			for part := range tt.n {
+				var want []float32
+				for i := range x.data {
+					idx := unflatten(i, x.dims)
+					if idx[tt.axis]/chunk == part {
+						want = append(want, x.data[i])
+					}
+				}
+				assertClose(t, fmt.Sprintf("chunk %d", part), got[part], want, 0)
+			}
+			for i := range x.data {
+				idx := unflatten(i, x.dims)
+				// Element i of the concatenation of reversed chunks comes from chunk n-1-idx/chunk.
+				src := append([]int(nil), idx...)
+				src[tt.axis] = (tt.n-1-idx[tt.axis]/chunk)*chunk + idx[tt.axis]%chunk
+				rev = append(rev, x.data[x.at(src...)])
+			}
+			assertClose(t, "cat", got[tt.n], rev, 0)
+		})
+	}
+}
+
+func unflatten(i int, dims []int) []int {
+	idx := make([]int, len(dims))
+	for a := len(dims) - 1; a >= 0; a-- {
+		idx[a] = i % dims[a]
+		i /= dims[a]
+	}
+	return idx
+}
+
+func TestDotProducts(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, tt := range []struct {
+		name string
+		a, b tensor
+	}{
+		{"col", randTensor(r, 2, 3, 4), randTensor(r, 2, 4, 5)},
+		{"im", randTensor(r, 2, 3, 4, 5), randTensor(r, 2, 3, 5, 6)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b builder
+			got := run(t, nil, func(_ *model.Scope, xs []*Node) []*Node {
+				return []*Node{b.aggregate(leaf(t, "dot_product"), xs), b.aggregate(leaf(t, "scaled_dot_product"), xs)}
+			}, tt.a, tt.b)
+			// Batch over all but the last two axes.
+			ra := len(tt.a.dims)
+			m, kk, n := tt.a.dims[ra-2], tt.a.dims[ra-1], tt.b.dims[ra-1]
+			batch := len(tt.a.data) / (m * kk)
+			want := make([]float32, batch*m*n)
+			scaled := make([]float32, len(want))
+			for bi := range batch {
+				for i := range m {
+					for j := range n {
+						var sum float64
+						for l := range kk {
+							sum += float64(tt.a.data[bi*m*kk+i*kk+l]) * float64(tt.b.data[bi*kk*n+l*n+j])
+						}
+						want[bi*m*n+i*n+j] = float32(sum)
+						scaled[bi*m*n+i*n+j] = float32(sum / math.Sqrt(float64(kk)))
+					}
+				}
+			}
+			assertClose(t, "dot_product", got[0], want, 1e-5)
+			assertClose(t, "scaled_dot_product", got[1], scaled, 1e-5)
+		})
+	}
+}
+
+// TestBatchNorm2d checks training mode (batch statistics, running-stat update with the unbiased variance)
+// and evaluation mode (running statistics) against torch's formulas.
+func TestBatchNorm2d(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	b, c, h, w := 3, 2, 4, 5
+	x := randTensor(r, b, c, h, w)
+	for i := range x.data {
+		x.data[i] = x.data[i]*2 + 1
+	}
+	store := model.NewStore()
+	got := run(t, store, func(scope *model.Scope, xs []*Node) []*Node {
+		return []*Node{batchNorm2d(scope.In("bn"), true, xs[0])}
+	}, x)
+	n := float64(b * h * w)
+	mean, variance := make([]float64, c), make([]float64, c)
+	for i, v := range x.data {
+		mean[unflatten(i, x.dims)[1]] += float64(v) / n
+	}
+	for i, v := range x.data {
+		ci := unflatten(i, x.dims)[1]
+		variance[ci] += (float64(v) - mean[ci]) * (float64(v) - mean[ci]) / n
+	}
+	want := make([]float32, len(x.data))
+	for i, v := range x.data {
+		ci := unflatten(i, x.dims)[1]
+		want[i] = float32((float64(v) - mean[ci]) / math.Sqrt(variance[ci]+1e-5))
+	}
+	assertClose(t, "train", got[0], want, 1e-4)
+	runMean := tensors.MustCopyFlatData[float32](store.GetVariable("/bn/running_mean").MustValue())
+	runVar := tensors.MustCopyFlatData[float32](store.GetVariable("/bn/running_var").MustValue())
+	wantMean, wantVar := make([]float32, c), make([]float32, c)
+	for ci := range c {
+		wantMean[ci] = float32(0.1 * mean[ci])
+		wantVar[ci] = float32(0.9 + 0.1*variance[ci]*n/(n-1))
+	}
+	assertClose(t, "running_mean", runMean, wantMean, 1e-5)
+	assertClose(t, "running_var", runVar, wantVar, 1e-5)
+
+	got = run(t, store, func(scope *model.Scope, xs []*Node) []*Node {
+		return []*Node{batchNorm2d(scope.In("bn"), false, xs[0])}
+	}, x)
+	for i, v := range x.data {
+		ci := unflatten(i, x.dims)[1]
+		want[i] = float32((float64(v) - float64(wantMean[ci])) / math.Sqrt(float64(wantVar[ci])+1e-5))
+	}
+	assertClose(t, "eval", got[0], want, 1e-4)
+}
+
+func TestLayerNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	x := randTensor(r, 2, 3, 7)
+	got := run(t, nil, func(scope *model.Scope, xs []*Node) []*Node {
+		return []*Node{layerNorm(scope.In("ln"), xs[0])}
+	}, x)
+	want := make([]float32, len(x.data))
+	d := 7
+	for row := range len(x.data) / d {
+		v := x.data[row*d : (row+1)*d]
+		var mean, variance float64
+		for _, e := range v {
+			mean += float64(e) / float64(d)
+		}
+		for _, e := range v {
+			variance += (float64(e) - mean) * (float64(e) - mean) / float64(d)
+		}
+		for i, e := range v {
+			want[row*d+i] = float32((float64(e) - mean) / math.Sqrt(variance+1e-5))
+		}
+	}
+	assertClose(t, "layer norm", got[0], want, 1e-4)
+}
+
+func TestLeakyReLUAndSoftmax(t *testing.T) {
+	x := tensor{dims: []int{1, 2, 3}, data: []float32{-2, 0, 3, 1, 1, 1}}
+	got := run(t, nil, func(_ *model.Scope, xs []*Node) []*Node {
+		return []*Node{leakyReLU(xs[0]), Softmax(xs[0], -1)}
+	}, x)
+	assertClose(t, "leaky relu", got[0], []float32{-0.02, 0, 3, 1, 1, 1}, 1e-6)
+	e := func(v float64) float64 { return math.Exp(v) }
+	z := e(-2) + e(0) + e(3)
+	assertClose(t, "softmax", got[1], []float32{float32(e(-2) / z), float32(1 / z), float32(e(3) / z), 1. / 3, 1. / 3, 1. / 3}, 1e-5)
+}

@@ -1,0 +1,60 @@
+package training
+
+import (
+	"context"
+	"testing"
+
+	"github.com/einspace-go/einspace/search"
+)
+
+// TestTinySearchOnAddNIST runs a real regularised evolution end to end: AddNIST built from MNIST, every
+// architecture compiled and trained for one epoch on a small subset, the best retrained and tested.
+func TestTinySearchOnAddNIST(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains real networks; runs in the full test suite")
+	}
+	cfg := search.DefaultConfig()
+	cfg.Population, cfg.Tournament, cfg.Budget = 3, 2, 5
+	cfg.Data = search.DataSpec{Name: "addnist", Seed: 1, Train: 512, Val: 256, Test: 256}
+	cfg.Train = search.Budget{Epochs: 1}
+	cfg.FinalEpochs = 1
+	cfg.Grammar.Limits = smallLimits()
+	dir := t.TempDir()
+	ev := &Evaluator{BatchSize: 64, Logf: t.Logf}
+	h, err := search.Run(context.Background(), dir, cfg, ev, search.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Counted != cfg.Budget {
+		t.Fatalf("%d evaluations counted, want %d", h.Counted, cfg.Budget)
+	}
+	best, ok := h.Best()
+	if !ok || best.ValAccuracy <= 0 || best.Params <= 0 || len(best.Epochs) != 1 {
+		t.Fatalf("best record %+v", best)
+	}
+	final, err := search.Final(context.Background(), dir, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.Result.TestAccuracy <= 0 || final.Result.TestAccuracy > 100 {
+		t.Errorf("final test accuracy %v", final.Result.TestAccuracy)
+	}
+}
+
+func TestUnknownDataset(t *testing.T) {
+	ev := &Evaluator{}
+	_, err := ev.Evaluate(context.Background(), search.Job{ID: "x", Arch: "sequential(computation<identity>, computation<identity>)",
+		Input: "3x28x28", Data: search.DataSpec{Name: "imagenet"}, Budget: search.Budget{Epochs: 1}})
+	if err == nil {
+		t.Fatal("an unknown dataset should be an error, not a result")
+	}
+}
+
+func TestBadArchitectureIsAFailure(t *testing.T) {
+	ev := &Evaluator{}
+	res, err := ev.Evaluate(context.Background(), search.Job{ID: "x", Arch: "routing[identity, computation<identity>, col2im]",
+		Input: "3x28x28", Data: search.DataSpec{Name: "addnist"}, Budget: search.Budget{Epochs: 1}})
+	if err != nil || res.Failure == "" {
+		t.Fatalf("result %+v, error %v; want a failure", res, err)
+	}
+}
