@@ -170,6 +170,9 @@ def build(node, shape, grid=None):
     if kind == "computation":
         return terminal(items[0], shape)
     if kind == "routing":
+        conv = convolution(items, shape)
+        if conv:
+            return conv
         pre, s1 = terminal(items[0], shape)
         inner_grid = None
         m = re.fullmatch(r"im2col(\d+)k(\d+)s(\d+)p", items[0])
@@ -197,6 +200,22 @@ def build(node, shape, grid=None):
         merge, out = aggregation(items[-1], outs)
         return Branching(split, inner, merge), out
     raise ValueError(f"unknown module {kind}")
+
+
+def convolution(items, shape):
+    """routing[im2col(k,s,p), computation<linearN>, col2im] as the equivalent nn.Conv2d, as the reference
+    code's compiler does (SPEC §2.5). Returns None for any other routing module."""
+    m = re.fullmatch(r"im2col(\d+)k(\d+)s(\d+)p", items[0]) if isinstance(items[0], str) else None
+    inner = items[1]
+    if not m or items[2] != "col2im" or isinstance(inner, str) or inner[0] != "computation":
+        return None
+    lin = re.fullmatch(r"linear(\d+)", inner[1][0])
+    if not lin:
+        return None
+    k, s, p = map(int, m.groups())
+    n = int(lin.group(1))
+    h, w = (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1
+    return nn.Conv2d(shape[0], n, k, s, p, bias=True), (n, h, w)
 
 
 def aggregation(name, shapes):

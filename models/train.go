@@ -24,6 +24,9 @@ type Config struct {
 	// EvalBatchSize is the batch size of evaluation (0: BatchSize).
 	EvalBatchSize int
 	Seed          uint64 // shuffling of the training data
+	// OnStep, when set, is called after every training step (for progress bars): epoch and step count from
+	// 1, steps is the number of steps per epoch.
+	OnStep func(epoch, step, steps int, loss float64)
 }
 
 // DefaultConfig is the paper's protocol for the search phase: 8 epochs of SGD with learning rate 0.04,
@@ -142,6 +145,9 @@ func (m *Model) Train(ctx context.Context, train, val Dataset, cfg Config, onEpo
 			lossSum += loss
 			correct += c
 			em.Steps++
+			if cfg.OnStep != nil {
+				cfg.OnStep(epoch+1, step+1, steps, loss)
+			}
 		}
 		if em.Steps == 0 { // out of time before the epoch's first step
 			break

@@ -76,13 +76,13 @@ func toJSON(a *grammar.Arch) archJSON {
 		Nodes: s.Nodes, Terminals: s.Terminals, NonTerminals: s.NonTerminals, Depth: s.Depth}
 }
 
-func writeJSON(w io.Writer, a *grammar.Arch) error {
-	line, err := json.Marshal(toJSON(a))
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", line)
-	return err
+func writeJSON(w io.Writer, a *grammar.Arch) error { return writeJSONLine(w, toJSON(a)) }
+
+// writeJSONLine writes v as one line of JSON, leaving <, > and & as they are (architecture text uses them).
+func writeJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 // writeStats prints the statistics block of show.

@@ -5,6 +5,12 @@
 //	einspace mutate [--seed N] [--input CxHxW] ARCH
 //	einspace crossover [--seed N] [--input CxHxW] ARCH ARCH
 //	einspace stats [--input CxHxW] [-n K] [--pc 0.9,0.8,...]
+//	einspace build [--input CxHxW] [--classes K] [--format text|json] ARCH
+//	einspace train ARCH --dataset addnist|multnist|mnist|npy:DIR [--subset N] [--epochs E] [--seed S]
+//	einspace search --out DIR [--dataset addnist] [--strategy re] [--init scratch|resnet18|mix] [--nats URL] ...
+//	einspace report [--html FILE] RUN_DIR
+//	einspace worker --nats URL [--workers N]
+//	einspace kernel install
 //
 // ARCH is architecture text, - to read it from standard input, or a seed name (resnet18, wrn16_4, vit,
 // mlp_mixer). Bad input gets a message with its position and exit status 2.
@@ -46,8 +52,11 @@ func init() {
 		{"mutate", "print a mutated child of an architecture", runMutate},
 		{"crossover", "print a child of two architectures that carries a subtree of the second", runCrossover},
 		{"stats", "sample statistics per p(computation) beside the paper's Table 10 (Markdown)", runStats},
+		{"build", "build an architecture's GoMLX model and run one forward pass", runBuild},
+		{"train", "train an architecture on a dataset with the paper's protocol", runTrain},
 		{"search", "run (or resume) a search: random search, regularised evolution, random mutation", runSearch},
 		{"report", "summarise a search's run directory", runReport},
+		{"worker", "train architectures for searches on other machines (NATS JetStream)", runWorker},
 		{"eval-worker", "train architectures for a search (started by search)", runEvalWorker},
 		{"kernel", "install the Jupyter kernel for this checkout (einspace kernel install)", runKernel},
 	}

@@ -107,3 +107,46 @@ func TestStats(t *testing.T) {
 		t.Errorf("stats: status %d %s\n%s", status, errOut, out)
 	}
 }
+
+func TestBuild(t *testing.T) {
+	out, errOut, status := runCLI(t, "", "build", "--format", "json", "--classes", "10", "--input", "1x24x24", "routing[im2col4k4s0p, computation<linear32>, identity]")
+	var got struct {
+		Params      int64 `json:"params"`
+		OutputShape []int `json:"output_shape"`
+	}
+	if status != 0 || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("status %d: %s %s", status, out, errOut)
+	}
+	// Backbone 16·32+32 = 544; head: mean over the 32 features of 36 tokens, Linear(36, 10) = 370.
+	if got.Params != 544+370 || len(got.OutputShape) != 2 || got.OutputShape[0] != 36 {
+		t.Errorf("build: %+v", got)
+	}
+	if !strings.Contains(out, "computation<linear32>") {
+		t.Errorf("JSON escapes the architecture's brackets: %s", out)
+	}
+}
+
+func TestTrain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds MNIST subsets and trains")
+	}
+	// Two conv-norm-activation blocks: about 15 s on two cores.
+	arch := "sequential(sequential(sequential(routing[im2col3k1s1p, computation<linear32>, col2im], computation<norm>), computation<leakyrelu>), " +
+		"sequential(sequential(routing[im2col3k2s1p, computation<linear64>, col2im], computation<norm>), computation<leakyrelu>))"
+	out, errOut, status := runCLI(t, "", "train", arch, "--dataset", "mnist", "--subset", "1024", "--epochs", "3", "--batch", "64", "--format", "json")
+	var got struct {
+		Epochs       int     `json:"epochs"`
+		ValAccuracy  float64 `json:"val_accuracy"`
+		TestAccuracy float64 `json:"test_accuracy"`
+	}
+	if status != 0 || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("status %d: %s %s", status, out, errOut)
+	}
+	if got.Epochs != 3 || got.ValAccuracy < 20 || got.TestAccuracy < 15 {
+		t.Errorf("train on MNIST: %+v; want three epochs well above 10%% chance", got)
+	}
+	_, errOut, status = runCLI(t, "", "train", "vit", "--dataset", "cifar10")
+	if status != 2 || !strings.Contains(errOut, "valid names are addnist") {
+		t.Errorf("unknown dataset: status %d, %s", status, errOut)
+	}
+}

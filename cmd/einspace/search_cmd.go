@@ -14,6 +14,7 @@ import (
 	"github.com/einspace-go/einspace/grammar"
 	"github.com/einspace-go/einspace/models/data"
 	"github.com/einspace-go/einspace/search"
+	"github.com/einspace-go/einspace/search/distributed"
 	"github.com/einspace-go/einspace/search/training"
 	"github.com/einspace-go/einspace/viz"
 )
@@ -52,6 +53,7 @@ trained in an isolated worker process, so a crash or NaN in one is recorded as i
 	maxNodes := fs.Int("max-nodes", grammar.DefaultLimits.Nodes, "cap on nodes per architecture (0: none)")
 	dedup := fs.Bool("dedup", false, "skip children identical to an architecture already evaluated")
 	inProcess := fs.Bool("in-process", false, "train in this process instead of isolated workers (a crash ends the search)")
+	natsURL := fs.String("nats", "", "NATS `URL` of a JetStream server: evaluations go to einspace worker processes on any machine\n(--in-flight should then be the total worker slots)")
 	quiet := fs.Bool("quiet", false, "no progress line per evaluation")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
@@ -101,9 +103,18 @@ trained in an isolated worker process, so a crash or NaN in one is recorded as i
 	ctx, stop := signalContext()
 	defer stop()
 	var ev search.Evaluator
-	if *inProcess {
+	switch {
+	case *natsURL != "":
+		d, err := distributed.NewEvaluator(ctx, *natsURL, distributed.EvaluatorOptions{Run: cfg.RunID(),
+			Logf: func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }})
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		ev = d
+	case *inProcess:
 		ev = &training.Evaluator{}
-	} else {
+	default:
 		exe, err := os.Executable()
 		if err != nil {
 			return err
@@ -226,4 +237,33 @@ func npyShape(dir string) (string, int, error) {
 		return "", 0, err
 	}
 	return fmt.Sprintf("%dx%dx%d", ds.Shape.C, ds.Shape.H, ds.Shape.W), ds.Classes, nil
+}
+
+func runWorker(e *env, args []string) error {
+	fs := newFlags(e, "worker", "--nats URL [flags]", `Trains architectures for searches on other machines: pulls evaluation jobs from a NATS JetStream
+server, trains each in an isolated process (as a local search does), and publishes the results. A worker
+that dies hands its job to another after --ack-wait. Ctrl-C stops it cleanly, returning its jobs.`)
+	natsURL := fs.String("nats", "", "NATS `URL` of the JetStream server (required), e.g. nats://host:4222")
+	workers := fs.Int("workers", search.DefaultWorkers(), "jobs trained at once on this machine")
+	timeout := fs.Duration("timeout", 30*time.Minute, "per-evaluation timeout")
+	ackWait := fs.Duration("ack-wait", distributed.DefaultAckWait, "how long a silent worker keeps a job before it is redelivered")
+	heartbeat := fs.Duration("heartbeat", distributed.DefaultHeartbeat, "how often a worker says it is still training (< --ack-wait)")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *natsURL == "" {
+		return usagef("--nats URL is required")
+	}
+	if *heartbeat >= *ackWait {
+		return usagef("--heartbeat %v must be shorter than --ack-wait %v", *heartbeat, *ackWait)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	return distributed.RunWorker(ctx, *natsURL, distributed.WorkerOptions{Workers: *workers, Command: []string{exe, "eval-worker"},
+		Timeout: *timeout, AckWait: *ackWait, Heartbeat: *heartbeat,
+		Logf: func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }})
 }
