@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# The project's main command (README). Today it builds the einspace command line into bin/ and tours the
-# grammar with it; the notebooks and the Jupyter set-up join it as they land (see README, "Status").
+# The project's main command (README): sets up a fresh Debian machine for the notebooks and starts Jupyter
+# on notebooks/. Set-up (idempotent, a second run only checks): Debian's Jupyter pieces (apt, as root), the
+# ECharts bundle (npm, into the ignored .cache/), GoNB and goimports at pinned versions, and the Jupyter
+# kernel "einspace" for this checkout; it also builds bin/einspace.
+#
+#   bash scripts/main.sh                 # then open the printed address and pick a notebook
+#   bash scripts/main.sh --setup-only    # set up, build, and stop there
+#   PORT=8890 bash scripts/main.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
+bash scripts/setup-notebooks.sh
 go build -o bin/einspace ./cmd/einspace
-echo "built bin/einspace ($(go version -m bin/einspace | awk '/GOEXPERIMENT|X:simd/ {print; exit}'))"
-echo
-for seed in resnet18 wrn16_4 vit mlp_mixer; do
-  printf '%-10s %s, %s\n' "$seed" "$(bin/einspace show "$seed" | grep '^parameters')" "$(bin/einspace show "$seed" | grep '^output')"
-done
-echo
-echo "three samples at 3x28x28, p(computation) = 0.32, seed 1:"
-bin/einspace sample -n 3 --seed 1
-echo
-echo "a mutation of a 3x3 convolution block, seed 7:"
-bin/einspace mutate --seed 7 'sequential(routing[im2col3k1s1p, computation<linear64>, col2im], computation<leakyrelu>)'
+echo "built bin/einspace"
+if [ "${1:-}" = "--setup-only" ]; then
+  exit 0
+fi
+echo "starting Jupyter on notebooks/ (kernel \"einspace\"); Ctrl-C stops it"
+exec jupyter notebook --no-browser --ip=127.0.0.1 --port="${PORT:-8888}" --notebook-dir=notebooks --allow-root
