@@ -61,7 +61,7 @@ func Final(ctx context.Context, dir string, ev Evaluator) (FinalResult, error) {
 	if err != nil {
 		return out, fmt.Errorf("final training of record %d: %w", best.Index, err)
 	}
-	out.Result, out.End = res.finite(), time.Now().UTC()
+	out.Result, out.End = res.Finite(), time.Now().UTC()
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return out, fmt.Errorf("encode final result: %w", err)

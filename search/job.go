@@ -80,8 +80,9 @@ type Result struct {
 // Failed reports whether the architecture failed.
 func (r Result) Failed() bool { return r.Failure != "" }
 
-// finite replaces values JSON cannot carry (NaN, ±Inf) by 0. A non-finite fitness is a failure.
-func (r Result) finite() Result {
+// Finite replaces values JSON cannot carry (NaN, ±Inf) by 0; a non-finite fitness becomes a failure. The
+// run log and the worker protocols store results this way.
+func (r Result) Finite() Result {
 	fix := func(v *float64) bool {
 		if math.IsNaN(*v) || math.IsInf(*v, 0) {
 			*v = 0

@@ -69,7 +69,7 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, ev Evaluator)
 			return fmt.Errorf("worker: malformed job line: %w", jerr)
 		}
 		res, everr := ev.Evaluate(ctx, job)
-		resp := workerResponse{ID: job.ID, Result: res.finite()}
+		resp := workerResponse{ID: job.ID, Result: res.Finite()}
 		if everr != nil {
 			resp.Error = everr.Error()
 		}

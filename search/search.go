@@ -377,7 +377,7 @@ func (e *engine) recordOf(s *slot) Record {
 	case p.failure != "":
 		rec.Result = Result{Failure: p.failure}
 	default:
-		rec.Result = s.result.finite()
+		rec.Result = s.result.Finite()
 		if rec.Params == 0 && rec.FLOPs == 0 && p.arch != nil {
 			st := p.arch.Stats()
 			rec.Params, rec.FLOPs = st.Params, st.FLOPs

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"strings"
 	"time"
@@ -154,31 +153,3 @@ func processName(role string) string {
 	return fmt.Sprintf("einspace %s %s/%d", role, host, os.Getpid())
 }
 
-// finite replaces values JSON cannot carry (NaN, ±Inf) by 0, as search does for its log; a non-finite
-// fitness is a failure. A ProcessPool's results are finite already; an in-process evaluator's may not be.
-func finite(r search.Result) search.Result {
-	fix := func(v *float64) bool {
-		if math.IsNaN(*v) || math.IsInf(*v, 0) {
-			*v = 0
-			return true
-		}
-		return false
-	}
-	if fix(&r.ValAccuracy) && r.Failure == "" {
-		r.Failure = "non-finite validation accuracy"
-	}
-	fix(&r.TestAccuracy)
-	fix(&r.TrainLoss)
-	fix(&r.WallSeconds)
-	if len(r.Epochs) > 0 {
-		r.Epochs = append([]search.EpochMetrics(nil), r.Epochs...)
-		for i := range r.Epochs {
-			e := &r.Epochs[i]
-			fix(&e.TrainLoss)
-			fix(&e.TrainAccuracy)
-			fix(&e.ValAccuracy)
-			fix(&e.Seconds)
-		}
-	}
-	return r
-}

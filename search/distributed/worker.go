@@ -222,7 +222,7 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Nak()
 		return
 	}
-	m := resultMessage{ID: job.ID, Result: finite(res), Worker: w.opts.Name, JobSeq: seq}
+	m := resultMessage{ID: job.ID, Result: res.Finite(), Worker: w.opts.Name, JobSeq: seq}
 	subject, msgID := resSubject, resSubject
 	if everr != nil {
 		m.Error = everr.Error()
