@@ -2,12 +2,43 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/einspace-go/einspace/grammar"
 )
+
+// archArgs parses the flags of a command that takes n ARCH arguments, checks --format, and reads the
+// architectures for the --input shape.
+func archArgs(e *env, fs *flag.FlagSet, args []string, input *shapeFlag, format *string, n int) ([]*grammar.Arch, error) {
+	if err := parseFlags(e, fs, args); err != nil {
+		return nil, err
+	}
+	if err := checkFormat(*format); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != n {
+		what := map[int]string{1: "one ARCH (text, - or a seed name)", 2: "two ARCHs"}[n]
+		return nil, usagef("%s takes %s, got %d arguments", fs.Name(), what, fs.NArg())
+	}
+	stdin := 0
+	archs := make([]*grammar.Arch, n)
+	for i, arg := range fs.Args() {
+		if arg == "-" {
+			if stdin++; stdin > 1 {
+				return nil, usagef("only one ARCH can come from standard input")
+			}
+		}
+		a, err := readArch(e, arg, input.shape)
+		if err != nil {
+			return nil, err
+		}
+		archs[i] = a
+	}
+	return archs, nil
+}
 
 // readArch turns an ARCH argument into an inferred architecture: a seed name, - for standard input, or text.
 func readArch(e *env, arg string, input grammar.Shape) (*grammar.Arch, error) {

@@ -69,20 +69,11 @@ func runShow(e *env, args []string) error {
 	fs := newFlags(e, "show", "[flags] ARCH", "Prints an architecture's canonical text, its statistics, and its derivation tree with each\nnode's output shape.")
 	input := inputFlag(fs)
 	format := formatFlag(fs)
-	if err := parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if err := checkFormat(*format); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("show takes one ARCH (text, - or a seed name), got %d arguments", fs.NArg())
-	}
-	a, err := readArch(e, fs.Arg(0), input.shape)
+	archs, err := archArgs(e, fs, args, input, format, 1)
 	if err != nil {
 		return err
 	}
-	return print(e, a, *format, true)
+	return print(e, archs[0], *format, true)
 }
 
 func runMutate(e *env, args []string) error {
@@ -90,20 +81,11 @@ func runMutate(e *env, args []string) error {
 	input := inputFlag(fs)
 	seed := fs.Uint64("seed", 0, "random `seed`")
 	format := formatFlag(fs)
-	if err := parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if err := checkFormat(*format); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("mutate takes one ARCH, got %d arguments", fs.NArg())
-	}
-	parent, err := readArch(e, fs.Arg(0), input.shape)
+	archs, err := archArgs(e, fs, args, input, format, 1)
 	if err != nil {
 		return err
 	}
-	child, err := grammar.Default().Mutate(rand.New(rand.NewPCG(*seed, 0)), parent)
+	child, err := grammar.Default().Mutate(rand.New(rand.NewPCG(*seed, 0)), archs[0])
 	if err != nil {
 		return err
 	}
@@ -115,27 +97,11 @@ func runCrossover(e *env, args []string) error {
 	input := inputFlag(fs)
 	seed := fs.Uint64("seed", 0, "random `seed`")
 	format := formatFlag(fs)
-	if err := parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if err := checkFormat(*format); err != nil {
-		return err
-	}
-	if fs.NArg() != 2 {
-		return usagef("crossover takes two ARCHs, got %d arguments", fs.NArg())
-	}
-	if fs.Arg(0) == "-" && fs.Arg(1) == "-" {
-		return usagef("only one ARCH can come from standard input")
-	}
-	a, err := readArch(e, fs.Arg(0), input.shape)
+	archs, err := archArgs(e, fs, args, input, format, 2)
 	if err != nil {
 		return err
 	}
-	b, err := readArch(e, fs.Arg(1), input.shape)
-	if err != nil {
-		return err
-	}
-	child, err := grammar.Default().Crossover(rand.New(rand.NewPCG(*seed, 0)), a, b)
+	child, err := grammar.Default().Crossover(rand.New(rand.NewPCG(*seed, 0)), archs[0], archs[1])
 	if err != nil {
 		return err
 	}
