@@ -16,6 +16,7 @@ import json
 import math
 import re
 import resource
+import sys
 import time
 
 import torch
@@ -283,9 +284,22 @@ class Network(nn.Module):
 
 # ---- benchmark -------------------------------------------------------------------------------------
 
+def check(info):
+    """Builds the architecture, runs a forward pass on 2 examples, compares shape and parameter count."""
+    shape = tuple(info["input_shape"])
+    backbone, out = build(Parser(info["arch"]).node(), shape)
+    params = sum(p.numel() for p in backbone.parameters())
+    with torch.no_grad():
+        y = backbone(torch.randn(2, *shape))
+    got = list(y.shape[1:])
+    ok = got == info["output_shape"] and list(out) == got and params == info["params"]
+    return {"ok": ok, "params": params, "output_shape": got}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--arch", required=True, help="a JSON line from `einspace show --format json`")
+    ap.add_argument("--arch", required=True,
+                    help="a JSON line from `einspace show --format json`; with --check, - reads one per line from stdin")
     ap.add_argument("--classes", type=int, default=20)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--steps", type=int, default=10)
@@ -297,6 +311,14 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.check and args.arch == "-":
+        for line in sys.stdin:
+            if line.strip():
+                try:
+                    print(json.dumps(check(json.loads(line))), flush=True)
+                except Exception as err:  # report and go on: the caller names the architecture
+                    print(json.dumps({"ok": False, "error": str(err)}), flush=True)
+        return
     info = json.loads(args.arch)
     shape = tuple(info["input_shape"])
     backbone, out = build(Parser(info["arch"]).node(), shape)
@@ -306,11 +328,7 @@ def main():
     if params != info["params"]:
         raise SystemExit(f"backbone has {params} parameters, the grammar counts {info['params']}")
     if args.check:
-        with torch.no_grad():
-            y = backbone(torch.randn(2, *shape))
-        if list(y.shape[1:]) != info["output_shape"]:
-            raise SystemExit(f"forward pass gives {list(y.shape[1:])}, the grammar says {info['output_shape']}")
-        print(json.dumps({"ok": True, "params": params, "output_shape": list(y.shape[1:])}))
+        print(json.dumps(check(info)))
         return
     net = Network(backbone, out, args.classes)
     opt = torch.optim.SGD(net.parameters(), lr=0.04, momentum=0.9, weight_decay=3e-4)

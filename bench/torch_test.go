@@ -48,13 +48,34 @@ func TestTorchAgreesWithGrammar(t *testing.T) {
 			archs = append(archs, a)
 		}
 	}
+	// One Python process checks every architecture: starting PyTorch takes seconds.
+	var in strings.Builder
 	for _, a := range archs {
-		s := a.Stats()
 		line, _ := json.Marshal(map[string]any{"arch": a.String(), "input_shape": a.Input.Dims(),
-			"output_shape": a.Output().Dims(), "params": s.Params})
-		out, err := exec.Command(python, "torch_einspace.py", "--check", "--arch", string(line)).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), `"ok": true`) {
-			t.Errorf("PyTorch disagrees (%v): %s\n%s", err, strings.TrimSpace(string(out)), a)
+			"output_shape": a.Output().Dims(), "params": a.Stats().Params})
+		in.Write(line)
+		in.WriteByte('\n')
+	}
+	cmd := exec.Command(python, "torch_einspace.py", "--check", "--arch", "-")
+	cmd.Stdin = strings.NewReader(in.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("torch_einspace.py: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(archs) {
+		t.Fatalf("%d answers for %d architectures:\n%s", len(lines), len(archs), out)
+	}
+	for i, a := range archs {
+		var got struct {
+			OK     bool   `json:"ok"`
+			Params int64  `json:"params"`
+			Output []int  `json:"output_shape"`
+			Error  string `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil || !got.OK {
+			t.Errorf("PyTorch disagrees: %s (grammar: %d parameters, output %v)\n%s", lines[i], a.Stats().Params, a.Output(), a)
 		}
 	}
 }
