@@ -52,6 +52,9 @@ type part struct {
 	title string // a title for the page when the part comes first
 }
 
+// HTML is markup that Display shows as it is (images as data: URLs, small tables of your own).
+type HTML string
+
 func partsOf(x any) ([]part, error) {
 	switch v := x.(type) {
 	case *grammar.Arch:
@@ -85,11 +88,13 @@ func partsOf(x any) ([]part, error) {
 		return ps, nil
 	case string:
 		return []part{{html: "<pre>" + html.EscapeString(v) + "</pre>", text: v}}, nil
+	case HTML:
+		return []part{{html: string(v), text: "(HTML output: see the notebook or the page)"}}, nil
 	}
 	if ps, ok, err := searchParts(x); ok {
 		return ps, err
 	}
-	return nil, fmt.Errorf("kernel.Display: cannot display a %T (it shows *grammar.Arch, *viz.Chart, []*viz.Chart, Table, Progress, []viz.Epoch, *grammar.SampleStudy, *search.History, *search.Summary and string)", x)
+	return nil, fmt.Errorf("kernel.Display: cannot display a %T (it shows *grammar.Arch, *viz.Chart, []*viz.Chart, Table, Progress, []viz.Epoch, *grammar.SampleStudy, *search.History, *search.Summary, HTML and string)", x)
 }
 
 func titleOf(parts []part) string {

@@ -164,3 +164,13 @@ func ExampleTable_Text() {
 	// resnet18  11.2M
 	// vit       4.27M
 }
+
+func TestDisplayHTMLOutsideNotebook(t *testing.T) {
+	_, out := outside(t)
+	if err := kernel.Display(kernel.HTML("<img src='data:image/png;base64,AAAA'>")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "HTML output") {
+		t.Errorf("printed %q, want a note that HTML was shown", out)
+	}
+}

@@ -17,8 +17,8 @@ fi
 echo "== go vet"
 go vet ./...
 
-echo "== go test (full: 100,000-sample property test)"
-go test -count=1 ./...
+echo "== go test (full: 100,000-sample property test; the notebooks executed headless)"
+go test -count=1 -timeout 45m ./...
 
 echo "== go test -race (-short: smaller sample counts under the race detector)"
 # checkptr is off because GoMLX's pure-Go backend trips it inside its matmul code (not ours); the race
