@@ -48,8 +48,8 @@ trained in an isolated worker process, so a crash or NaN in one is recorded as i
 	timeout := fs.Duration("timeout", 30*time.Minute, "per-evaluation timeout, after which the worker is killed and the architecture fails")
 	finalEpochs := fs.Int("final-epochs", 0, "retrain the best on train+validation for this many epochs and report test accuracy (0: skip)")
 	pc := fs.Float64("pc", 0.32, "p(computation) of the grammar")
-	maxParams := fs.Int64("max-params", 5_000_000, "cap on an architecture's parameters (0: none)")
-	maxFLOPs := fs.Int64("max-flops", 500_000_000, "cap on multiply-adds per example (0: none)")
+	maxParams := fs.Int64("max-params", -1, "cap on an architecture's parameters (0: none; default 5M from scratch, twice the largest seed's when seeded)")
+	maxFLOPs := fs.Int64("max-flops", -1, "cap on multiply-adds per example (0: none; default 500M from scratch, twice the largest seed's when seeded)")
 	maxNodes := fs.Int("max-nodes", grammar.DefaultLimits.Nodes, "cap on nodes per architecture (0: none)")
 	dedup := fs.Bool("dedup", false, "skip children identical to an architecture already evaluated")
 	inProcess := fs.Bool("in-process", false, "train in this process instead of isolated workers (a crash ends the search)")
@@ -84,11 +84,21 @@ trained in an isolated worker process, so a crash or NaN in one is recorded as i
 	}
 	cfg.Train = search.Budget{Epochs: *epochs, MaxSeconds: *maxSeconds}
 	cfg.FinalEpochs = *finalEpochs
-	cfg.Grammar = search.GrammarConfig{PComputation: *pc, Limits: &grammar.Limits{Nodes: *maxNodes, Params: *maxParams, FLOPs: *maxFLOPs}}
 	input, classes, err := datasetShape(*dataset)
 	if err != nil {
 		return usageError{err}
 	}
+	params, flops, err := defaultCaps(seeds, input)
+	if err != nil {
+		return err
+	}
+	if *maxParams >= 0 {
+		params = *maxParams
+	}
+	if *maxFLOPs >= 0 {
+		flops = *maxFLOPs
+	}
+	cfg.Grammar = search.GrammarConfig{PComputation: *pc, Limits: &grammar.Limits{Nodes: *maxNodes, Params: params, FLOPs: flops}}
 	cfg.Input, cfg.Classes = input, classes
 	if cfg.Strategy == search.RandomSearch && len(seeds) == 0 {
 		cfg.Population, cfg.Tournament = 0, 0
@@ -148,6 +158,28 @@ trained in an isolated worker process, so a crash or NaN in one is recorded as i
 		fmt.Fprintf(e.stdout, "final: %.2f%% test accuracy after %d epochs on train+validation\n", final.Result.TestAccuracy, cfg.FinalEpochs)
 	}
 	return nil
+}
+
+// defaultCaps are the parameter and FLOP caps of a search: small networks from scratch (they train in
+// seconds on a CPU), and room for the seeds and their children when the population starts from seeds,
+// whose children would otherwise all be rejected.
+func defaultCaps(seeds []string, input string) (params, flops int64, err error) {
+	if len(seeds) == 0 {
+		return 5_000_000, 500_000_000, nil
+	}
+	shape, err := grammar.ParseShape(input)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, name := range seeds {
+		a, err := grammar.SeedArch(name, shape)
+		if err != nil {
+			return 0, 0, usageError{err}
+		}
+		st := a.Stats()
+		params, flops = max(params, 2*st.Params), max(flops, 2*st.FLOPs)
+	}
+	return params, flops, nil
 }
 
 // datasetShape returns a dataset's input shape and class count without loading it.
