@@ -59,13 +59,42 @@ func (n *Network) Logits(scope *model.Scope, x *Node, train bool) *Node {
 		exceptions.Panicf("network for input %v got a batch of shape %v", n.Arch.Input, x.Shape())
 	}
 	b := builder{train: train}
-	h := b.module(scope.In("backbone"), n.Arch.Root, x)
-	if h.Rank() == 4 {
-		h = ReduceMean(h, 2, 3) // (B, C)
-	} else {
-		h = ReduceMean(h, 2) // (B, L): the head maps the token axis
+	a := b.module(scope.In("backbone"), n.Arch.Root, act{x: x})
+	var h *Node
+	switch {
+	case a.hwbc:
+		h = ReduceMean(a.x, 0, 1) // (H,W,B,C) -> (B, C)
+	case a.x.Rank() == 4:
+		h = ReduceMean(a.x, 2, 3) // (B, C)
+	default:
+		h = ReduceMean(a.x, 2) // (B, L): the head maps the token axis
 	}
 	return linear(scope.In("head"), h, n.Classes)
+}
+
+// act is an activation on its way through the network. A rank-4 activation (B,C,H,W) may be held in the
+// spatial-major layout (H,W,B,C) instead (hwbc set): convolutions produce it, batch normalisation,
+// LeakyReLU, identity, cloning and adding keep it, and everything else gets the (B,C,H,W) tensor from
+// nchw(). A chain of convolutions and norms thus pays for no layout change in between (see convHWBC).
+type act struct {
+	x    *Node
+	hwbc bool
+}
+
+// nchw is the activation in the layout the einspace semantics are defined on.
+func (a act) nchw() *Node {
+	if a.hwbc {
+		return fromHWBC(a.x)
+	}
+	return a.x
+}
+
+// spatialMajor is the rank-4 activation in the (H,W,B,C) layout.
+func (a act) spatialMajor() *Node {
+	if a.hwbc {
+		return a.x
+	}
+	return toHWBC(a.x)
 }
 
 // builder turns tree nodes into graph nodes.
@@ -74,7 +103,7 @@ type builder struct{ train bool }
 // module builds a module node on x. Each child's variables live in a sub-scope named by its slot index;
 // the copies of a 4- or 8-way branching module's one inner module are "1_0", "1_1", ... so each copy has
 // its own weights.
-func (b builder) module(scope *model.Scope, n *grammar.Node, x *Node) *Node {
+func (b builder) module(scope *model.Scope, n *grammar.Node, x act) act {
 	slot := func(i int) *model.Scope { return scope.In("%d", i) }
 	switch n.Kind {
 	case grammar.SequentialModule:
@@ -84,13 +113,13 @@ func (b builder) module(scope *model.Scope, n *grammar.Node, x *Node) *Node {
 	case grammar.RoutingModule:
 		pre, inner, post := n.Children[0], n.Children[1], n.Children[2]
 		if out, k, s, p, ok := convolution(n); ok {
-			return conv(slot(1).In("0"), x, out, k, s, p)
+			return act{x: convHWBC(slot(1).In("0"), x.spatialMajor(), out, k, s, p), hwbc: true}
 		}
 		return b.terminal(slot(2), post, b.module(slot(1), inner, b.terminal(slot(0), pre, x)))
 	case grammar.BranchingModule:
-		branches := b.split(n.Children[0], x)
+		branches := b.splitAct(n.Children[0], x)
 		last := len(n.Children) - 1
-		outs := make([]*Node, len(branches))
+		outs := make([]act, len(branches))
 		for i, xi := range branches {
 			if last == 3 { // factor 2: two inner modules
 				outs[i] = b.module(slot(1+i), n.Children[1+i], xi)
@@ -98,10 +127,10 @@ func (b builder) module(scope *model.Scope, n *grammar.Node, x *Node) *Node {
 				outs[i] = b.module(scope.In("1_%d", i), n.Children[1], xi)
 			}
 		}
-		return b.aggregate(n.Children[last], outs)
+		return b.aggregateAct(n.Children[last], outs)
 	}
 	exceptions.Panicf("a %s node where a module was expected", n.Kind)
-	return nil
+	return act{}
 }
 
 // convolution reports whether a routing module is routing[im2col(k,s,p), computation<linearN>, col2im], and
@@ -131,6 +160,46 @@ func (b builder) split(n *grammar.Node, x *Node) []*Node {
 	}
 	exceptions.Panicf("%s is not a branching function", n.Op)
 	return nil
+}
+
+// splitAct is split on an activation: cloning keeps its layout, grouping needs (B,C,H,W).
+func (b builder) splitAct(n *grammar.Node, x act) []act {
+	if n.Op.Family() == grammar.FamClone {
+		outs := make([]act, n.Op.Factor())
+		for i := range outs {
+			outs[i] = x
+		}
+		return outs
+	}
+	parts := b.split(n, x.nchw())
+	outs := make([]act, len(parts))
+	for i, p := range parts {
+		outs[i] = act{x: p}
+	}
+	return outs
+}
+
+// aggregateAct is aggregate on activations: adding tensors of one layout keeps it, anything else works on
+// (B,C,H,W).
+func (b builder) aggregateAct(n *grammar.Node, as []act) act {
+	if n.Op.Family() == grammar.FamAdd {
+		same := true
+		for _, a := range as[1:] {
+			same = same && a.hwbc == as[0].hwbc
+		}
+		if same {
+			xs := make([]*Node, len(as))
+			for i, a := range as {
+				xs[i] = a.x
+			}
+			return act{x: b.aggregate(n, xs), hwbc: as[0].hwbc}
+		}
+	}
+	xs := make([]*Node, len(as))
+	for i, a := range as {
+		xs[i] = a.nchw()
+	}
+	return act{x: b.aggregate(n, xs)}
 }
 
 // aggregate applies an aggregation function to the branches' outputs.
@@ -167,7 +236,22 @@ func matmul(a, b *Node) *Node {
 }
 
 // terminal applies a prerouting, postrouting or computation function; its variables, if any, live in scope.
-func (b builder) terminal(scope *model.Scope, n *grammar.Node, x *Node) *Node {
+func (b builder) terminal(scope *model.Scope, n *grammar.Node, a act) act {
+	switch n.Op.Family() {
+	case grammar.FamIdentity:
+		return a
+	case grammar.FamLeakyReLU: // elementwise: any layout
+		return act{x: leakyReLU(a.x), hwbc: a.hwbc}
+	case grammar.FamNorm:
+		if a.hwbc {
+			return act{x: batchNorm(scope, b.train, a.x, 3), hwbc: true}
+		}
+	}
+	return act{x: b.nchwTerminal(scope, n, a.nchw())}
+}
+
+// nchwTerminal applies a terminal to x in the einspace layout.
+func (b builder) nchwTerminal(scope *model.Scope, n *grammar.Node, x *Node) *Node {
 	switch n.Op.Family() {
 	case grammar.FamIdentity:
 		return x

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Training throughput, GoMLX (pure-Go backend) against PyTorch, on the four paper seeds at batch 256 and
+# 3×28×28 inputs (20 classes), the paper's SGD step. The two are alternated, ROUNDS rounds each, so that a
+# shared, noisy machine affects both alike; the table reports the mean images/s per framework, the ratio
+# Go/PyTorch and the largest peak RSS. About 10-15 minutes on 2 cores.
+#
+#   bench/train_vs_torch.sh                 # all seeds, 2 rounds
+#   SEEDS="resnet18 vit" ROUNDS=1 GO_STEPS=2 TORCH_STEPS=3 bench/train_vs_torch.sh
+#
+# Go side: bench/trainstep (1 warm-up step that includes compiling the graph, then GO_STEPS timed steps).
+# PyTorch side: bench/torch_einspace.py with Debian's python3-torch, 2 threads (1 warm-up, TORCH_STEPS timed).
+# Raw JSON lines are kept in $OUT (default: a temporary directory, printed at the end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+SEEDS=${SEEDS:-"resnet18 wrn16_4 vit mlp_mixer"}
+ROUNDS=${ROUNDS:-2}
+GO_STEPS=${GO_STEPS:-3}
+TORCH_STEPS=${TORCH_STEPS:-5}
+THREADS=${THREADS:-2}
+OUT=${OUT:-$(mktemp -d /tmp/train_vs_torch.XXXXXX)}
+mkdir -p "$OUT"
+
+go build -o bin/einspace ./cmd/einspace
+go build -o "$OUT/trainstep" ./bench/trainstep
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "go: $(go version), GOEXPERIMENT=$GOEXPERIMENT, GOMLX_BACKEND=${GOMLX_BACKEND:-go (default)}"
+echo "torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), $THREADS threads"
+for round in $(seq 1 "$ROUNDS"); do
+  for seed in $SEEDS; do
+    arch=$(bin/einspace show --format json "$seed")
+    echo "round $round $seed: go ($GO_STEPS steps) ..." >&2
+    "$OUT/trainstep" --seed "$seed" --steps "$GO_STEPS" --warmup 1 | sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"go\", /" >>"$OUT/results.jsonl"
+    echo "round $round $seed: pytorch ($TORCH_STEPS steps) ..." >&2
+    /usr/bin/python3 bench/torch_einspace.py --arch "$arch" --steps "$TORCH_STEPS" --warmup 1 --threads "$THREADS" |
+      sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"torch\", /" >>"$OUT/results.jsonl"
+  done
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+/usr/bin/python3 - "$OUT/results.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+seeds = list(dict.fromkeys(r["seed_name"] for r in rows))
+print()
+print("| seed | params | GoMLX images/s (rounds) | PyTorch images/s (rounds) | ratio Go/PyTorch | GoMLX peak RSS | PyTorch peak RSS |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for s in seeds:
+    g = [r for r in rows if r["seed_name"] == s and r["side"] == "go"]
+    t = [r for r in rows if r["seed_name"] == s and r["side"] == "torch"]
+    gi = [r["images_per_second"] for r in g]
+    ti = [r["images_per_second"] for r in t]
+    gm, tm = sum(gi) / len(gi), sum(ti) / len(ti)
+    fmt = lambda xs: ", ".join(f"{x:.1f}" for x in xs)
+    print(f"| {s} | {g[0]['params']:,} | **{gm:.1f}** ({fmt(gi)}) | **{tm:.1f}** ({fmt(ti)}) | **{gm / tm:.2f}×** | "
+          f"{max(r['peak_rss_mb'] for r in g) / 1024:.2f} GiB | {max(r['peak_rss_mb'] for r in t) / 1024:.2f} GiB |")
+PY
+echo
+echo "raw results: $OUT/results.jsonl"

@@ -1,0 +1,104 @@
+// Command trainstep measures the training throughput of a paper seed on the Go backend, the Go side of
+// bench/train_vs_torch.sh: steps of SGD (the paper's protocol) on one batch of random AddNIST-shaped images
+// (3×28×28, 20 classes), after warm-up steps that include compiling the graph. It prints one JSON line, the
+// same fields as bench/torch_einspace.py: images/s, seconds per step, trainable parameters and the peak
+// resident set size (VmHWM of /proc/self/status).
+//
+//	go run ./bench/trainstep --seed resnet18 --steps 3
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/einspace-go/einspace/grammar"
+	"github.com/einspace-go/einspace/models"
+)
+
+func main() {
+	seed := flag.String("seed", grammar.ResNet18, "paper seed: resnet18, wrn16_4, vit, mlp_mixer")
+	batch := flag.Int("batch", 256, "batch size")
+	classes := flag.Int("classes", 20, "classes")
+	steps := flag.Int("steps", 3, "timed steps")
+	warmup := flag.Int("warmup", 1, "untimed steps first (the first compiles the graph)")
+	flag.Parse()
+	if err := run(*seed, *batch, *classes, *steps, *warmup); err != nil {
+		fmt.Fprintln(os.Stderr, "trainstep:", err)
+		os.Exit(1)
+	}
+}
+
+func run(seed string, batch, classes, steps, warmup int) error {
+	input := grammar.ImShape(3, 28, 28)
+	arch, err := grammar.SeedArch(seed, input)
+	if err != nil {
+		return err
+	}
+	net, err := models.Compile(arch, classes)
+	if err != nil {
+		return err
+	}
+	m, err := models.New(net, 1)
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	images := make([]float32, batch*int(input.Size()))
+	for i := range images {
+		images[i] = float32(r.NormFloat64())
+	}
+	labels := make([]int32, batch)
+	for i := range labels {
+		labels[i] = int32(r.IntN(classes))
+	}
+	var start time.Time
+	var loss float64
+	for step := range warmup + steps {
+		if step == warmup {
+			start = time.Now()
+		}
+		if loss, _, err = m.TrainStep(images, labels); err != nil {
+			return err
+		}
+	}
+	perStep := time.Since(start).Seconds() / float64(steps)
+	out := map[string]any{
+		"framework":         "gomlx go backend",
+		"seed":              seed,
+		"params":            m.TrainableParams(),
+		"seconds_per_step":  round(perStep, 4),
+		"images_per_second": round(float64(batch)/perStep, 1),
+		"peak_rss_mb":       round(float64(peakRSSKiB())/1024, 1),
+		"loss":              round(loss, 4),
+	}
+	return json.NewEncoder(os.Stdout).Encode(out)
+}
+
+func round(x float64, digits int) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', digits, 64), 64)
+	return v
+}
+
+// peakRSSKiB is VmHWM from /proc/self/status, in KiB (0 if unavailable).
+func peakRSSKiB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
+}
