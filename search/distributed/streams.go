@@ -152,4 +152,3 @@ func processName(role string) string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("einspace %s %s/%d", role, host, os.Getpid())
 }
-
