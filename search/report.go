@@ -104,18 +104,8 @@ func (s *Summary) String() string {
 	}
 	tw.Flush()
 	if len(s.Failures) > 0 {
-		reasons := make([]string, 0, len(s.Failures))
-		for r := range s.Failures {
-			reasons = append(reasons, r)
-		}
-		sort.Slice(reasons, func(i, j int) bool {
-			if s.Failures[reasons[i]] != s.Failures[reasons[j]] {
-				return s.Failures[reasons[i]] > s.Failures[reasons[j]]
-			}
-			return reasons[i] < reasons[j]
-		})
 		b.WriteString("failures:\n")
-		for _, r := range reasons {
+		for _, r := range s.FailureReasons() {
 			fmt.Fprintf(&b, "  %d× %s\n", s.Failures[r], truncateText(r, 100))
 		}
 	}
@@ -129,4 +119,19 @@ func truncateText(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// FailureReasons lists the distinct failure reasons, the most frequent first (ties by text).
+func (s *Summary) FailureReasons() []string {
+	reasons := make([]string, 0, len(s.Failures))
+	for r := range s.Failures {
+		reasons = append(reasons, r)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		if s.Failures[reasons[i]] != s.Failures[reasons[j]] {
+			return s.Failures[reasons[i]] > s.Failures[reasons[j]]
+		}
+		return reasons[i] < reasons[j]
+	})
+	return reasons
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/einspace-go/einspace/grammar"
@@ -193,16 +192,7 @@ func writeFailures(b *bytes.Buffer, s *search.Summary) {
 	if len(s.Failures) == 0 {
 		return
 	}
-	reasons := make([]string, 0, len(s.Failures))
-	for r := range s.Failures {
-		reasons = append(reasons, r)
-	}
-	sort.Slice(reasons, func(i, j int) bool {
-		if s.Failures[reasons[i]] != s.Failures[reasons[j]] {
-			return s.Failures[reasons[i]] > s.Failures[reasons[j]]
-		}
-		return reasons[i] < reasons[j]
-	})
+	reasons := s.FailureReasons()
 	b.WriteString("<h2>Failures</h2>\n<table>\n<tr><th>count</th><th>reason</th></tr>\n")
 	for _, r := range reasons {
 		fmt.Fprintf(b, "<tr><td class=\"num\">%d</td><td>%s</td></tr>\n", s.Failures[r], html.EscapeString(truncate(r, 200)))
