@@ -15,17 +15,7 @@ func Page(title string, charts ...*Chart) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>%s</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 24px; background: #fff; color: #222; }
-h1 { font-size: 22px; }
-.chart { border: 1px solid #eee; margin: 0 0 24px; max-width: 100%%; overflow: auto; }
-</style>
-`, html.EscapeString(title))
+	writePageHead(&b, title, "")
 	b.WriteString(script)
 	fmt.Fprintf(&b, "\n</head>\n<body>\n<h1>%s</h1>\n", html.EscapeString(title))
 	for _, c := range charts {
@@ -45,4 +35,20 @@ func WritePage(path, title string, charts ...*Chart) error {
 		return fmt.Errorf("write page %q: %w", title, err)
 	}
 	return nil
+}
+
+// writePageHead writes the start of a standalone page up to the open <head>'s style sheet: the styles
+// every page shares, then extraCSS.
+func writePageHead(b *bytes.Buffer, title, extraCSS string) {
+	fmt.Fprintf(b, `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>%s</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 24px; background: #fff; color: #222; }
+h1 { font-size: 22px; }
+.chart { border: 1px solid #eee; margin: 0 0 24px; max-width: 100%%; overflow: auto; }
+%s</style>
+`, html.EscapeString(title), extraCSS)
 }

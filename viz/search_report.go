@@ -45,21 +45,12 @@ func SearchReport(dir string) ([]byte, error) {
 
 	title := "einspace search " + dir
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>%s</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 24px; background: #fff; color: #222; }
-h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; } h3 { font-size: 15px; }
-.chart { border: 1px solid #eee; margin: 0 0 24px; max-width: 100%%; overflow: auto; }
+	writePageHead(&b, title, `h2 { font-size: 18px; margin-top: 32px; } h3 { font-size: 15px; }
 table { border-collapse: collapse; font-size: 13px; margin: 6px 0 18px; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre.arch { white-space: pre-wrap; word-break: break-all; font-size: 11px; background: #f7f7f7; padding: 8px; max-height: 200px; overflow: auto; }
-</style>
-`, html.EscapeString(title))
+`)
 	b.WriteString(script)
 	fmt.Fprintf(&b, "\n</head>\n<body>\n<h1>%s</h1>\n", html.EscapeString(title))
 
