@@ -59,8 +59,8 @@ func linear(scope *model.Scope, x *Node, out int) *Node {
 // statistics.
 func batchNorm2d(scope *model.Scope, train bool, x *Node) *Node { return batchNorm(scope, train, x, 1) }
 
-// batchNorm is batchNorm2d on a rank-4 x whose channel axis is channelAxis: 1 for (B,C,H,W), 3 for the
-// spatial-major (H,W,B,C) layout convolutions produce (see toHWBC). The statistics are over the other three
+// batchNorm is batchNorm2d on a rank-4 x whose channel axis is channelAxis: 1 for (B,C,H,W), 0 for the
+// channel-major (C,H,W,B) layout convolutions produce (see toCHWB). The statistics are over the other three
 // axes in both cases, so the result is the same, laid out as x.
 func batchNorm(scope *model.Scope, train bool, x *Node, channelAxis int) *Node {
 	g := x.Graph()
@@ -178,74 +178,9 @@ func col2im(x *Node, ho, wo int) *Node {
 }
 
 // conv is routing[im2col(k,s,p), computation<linear out>, col2im] computed as a convolution on x (B,C,H,W),
-// returning (B,out,H',W'): convHWBC between the two layout changes.
+// returning (B,out,H',W'): convCHWB between the two layout changes.
 func conv(scope *model.Scope, x *Node, out, k, s, p int) *Node {
-	return fromHWBC(convHWBC(scope, toHWBC(x), out, k, s, p))
-}
-
-// convHWBC is the convolution of routing[im2col(k,s,p), computation<linear out>, col2im] on x in the
-// spatial-major layout (H,W,B,C), returning (H',W',B,out) in the same layout: the sum over kernel taps
-// (i, j) of the strided spatial slice of x, viewed as the matrix (H'·W'·B, C), times the weight rows of
-// that tap (C, out). It has the linear layer's variables (weights [C·k·k, out] with row c·k·k+i·k+j, bias
-// [out]) and init, and the same result, but never builds the patch tensor.
-//
-// Why this layout: the pure-Go backend's matrix kernel wants the contracted axis last on the left and
-// first or last on the right, and otherwise transposes its operands with a slow generic N-D transpose.
-// With channels last, every tap's product and its input gradient are plain 2-D products with no
-// transpose; for the weight gradient the backend transposes the output gradient (once, shared by all
-// taps) and the tap's input, but with its 2-D kernel rather than the generic one. With
-// the spatial axes first the layout change from and to (B,C,H,W) is a 2-D transpose of the (B·C, H·W)
-// view, also a fast kernel. The shift-and-dot form on (B,C,H,W) made the backend transpose every tap's
-// slice forwards and its gradient backwards, which took most of a ResNet's training step.
-func convHWBC(scope *model.Scope, x *Node, out, k, s, p int) *Node {
-	dims := x.Shape().Dimensions
-	h, w, b, c := dims[0], dims[1], dims[2], dims[3]
-	ho, wo := outSize(h, k, s, p), outSize(w, k, s, p)
-	wt, bias := linearVars(scope, x.Graph(), c*k*k, out)
-	if p > 0 {
-		side := compute.PadAxis{Start: p, End: p}
-		x = Pad(x, ScalarZero(x.Graph(), x.DType()), side, side, compute.PadAxis{}, compute.PadAxis{})
-	}
-	taps := wt
-	if k > 1 {
-		taps = Reshape(wt, c, k*k, out)
-	}
-	var acc *Node
-	for i := range k {
-		for j := range k {
-			xs := x
-			if k > 1 || s > 1 || ho != x.Shape().Dim(0) || wo != x.Shape().Dim(1) {
-				xs = Slice(x, AxisRange(i, i+s*(ho-1)+1).Stride(s), AxisRange(j, j+s*(wo-1)+1).Stride(s),
-					AxisRange(), AxisRange())
-			}
-			wij := taps
-			if k > 1 {
-				wij = Reshape(Slice(taps, AxisRange(), AxisElem(i*k+j), AxisRange()), c, out)
-			}
-			t := DotGeneral(Reshape(xs, ho*wo*b, c), []int{1}, nil, wij, []int{0}, nil) // (H'·W'·B, out)
-			if acc == nil {
-				acc = t
-			} else {
-				acc = Add(acc, t)
-			}
-		}
-	}
-	acc = Add(acc, Reshape(bias, 1, out))
-	return Reshape(acc, ho, wo, b, out)
-}
-
-// toHWBC lays x (B,C,H,W) out as (H,W,B,C): the 2-D transpose of its (B·C, H·W) view.
-func toHWBC(x *Node) *Node {
-	d := x.Shape().Dimensions
-	b, c, h, w := d[0], d[1], d[2], d[3]
-	return Reshape(TransposeAllAxes(Reshape(x, b*c, h*w), 1, 0), h, w, b, c)
-}
-
-// fromHWBC is the inverse of toHWBC: x (H,W,B,C) back to (B,C,H,W).
-func fromHWBC(x *Node) *Node {
-	d := x.Shape().Dimensions
-	h, w, b, c := d[0], d[1], d[2], d[3]
-	return Reshape(TransposeAllAxes(Reshape(x, h*w, b*c), 1, 0), b, c, h, w)
+	return fromCHWB(convCHWB(scope, toCHWB(x), out, k, s, p))
 }
 
 // lastDim is the size of x's last axis.

@@ -62,8 +62,8 @@ func (n *Network) Logits(scope *model.Scope, x *Node, train bool) *Node {
 	a := b.module(scope.In("backbone"), n.Arch.Root, act{x: x})
 	var h *Node
 	switch {
-	case a.hwbc:
-		h = ReduceMean(a.x, 0, 1) // (H,W,B,C) -> (B, C)
+	case a.chwb:
+		h = Transpose(ReduceMean(a.x, 1, 2), 0, 1) // (C,H,W,B) -> (B, C)
 	case a.x.Rank() == 4:
 		h = ReduceMean(a.x, 2, 3) // (B, C)
 	default:
@@ -73,28 +73,28 @@ func (n *Network) Logits(scope *model.Scope, x *Node, train bool) *Node {
 }
 
 // act is an activation on its way through the network. A rank-4 activation (B,C,H,W) may be held in the
-// spatial-major layout (H,W,B,C) instead (hwbc set): convolutions produce it, batch normalisation,
+// channel-major layout (C,H,W,B) instead (chwb set): convolutions produce it, batch normalisation,
 // LeakyReLU, identity, cloning and adding keep it, and everything else gets the (B,C,H,W) tensor from
-// nchw(). A chain of convolutions and norms thus pays for no layout change in between (see convHWBC).
+// nchw(). A chain of convolutions and norms thus pays for no layout change in between (see conv.go).
 type act struct {
 	x    *Node
-	hwbc bool
+	chwb bool
 }
 
 // nchw is the activation in the layout the einspace semantics are defined on.
 func (a act) nchw() *Node {
-	if a.hwbc {
-		return fromHWBC(a.x)
+	if a.chwb {
+		return fromCHWB(a.x)
 	}
 	return a.x
 }
 
-// spatialMajor is the rank-4 activation in the (H,W,B,C) layout.
-func (a act) spatialMajor() *Node {
-	if a.hwbc {
+// channelMajor is the rank-4 activation in the (C,H,W,B) layout.
+func (a act) channelMajor() *Node {
+	if a.chwb {
 		return a.x
 	}
-	return toHWBC(a.x)
+	return toCHWB(a.x)
 }
 
 // builder turns tree nodes into graph nodes.
@@ -113,7 +113,7 @@ func (b builder) module(scope *model.Scope, n *grammar.Node, x act) act {
 	case grammar.RoutingModule:
 		pre, inner, post := n.Children[0], n.Children[1], n.Children[2]
 		if out, k, s, p, ok := convolution(n); ok {
-			return act{x: convHWBC(slot(1).In("0"), x.spatialMajor(), out, k, s, p), hwbc: true}
+			return act{x: convCHWB(slot(1).In("0"), x.channelMajor(), out, k, s, p), chwb: true}
 		}
 		return b.terminal(slot(2), post, b.module(slot(1), inner, b.terminal(slot(0), pre, x)))
 	case grammar.BranchingModule:
@@ -185,14 +185,14 @@ func (b builder) aggregateAct(n *grammar.Node, as []act) act {
 	if n.Op.Family() == grammar.FamAdd {
 		same := true
 		for _, a := range as[1:] {
-			same = same && a.hwbc == as[0].hwbc
+			same = same && a.chwb == as[0].chwb
 		}
 		if same {
 			xs := make([]*Node, len(as))
 			for i, a := range as {
 				xs[i] = a.x
 			}
-			return act{x: b.aggregate(n, xs), hwbc: as[0].hwbc}
+			return act{x: b.aggregate(n, xs), chwb: as[0].chwb}
 		}
 	}
 	xs := make([]*Node, len(as))
@@ -241,10 +241,10 @@ func (b builder) terminal(scope *model.Scope, n *grammar.Node, a act) act {
 	case grammar.FamIdentity:
 		return a
 	case grammar.FamLeakyReLU: // elementwise: any layout
-		return act{x: leakyReLU(a.x), hwbc: a.hwbc}
+		return act{x: leakyReLU(a.x), chwb: a.chwb}
 	case grammar.FamNorm:
-		if a.hwbc {
-			return act{x: batchNorm(scope, b.train, a.x, 3), hwbc: true}
+		if a.chwb {
+			return act{x: batchNorm(scope, b.train, a.x, 0), chwb: true}
 		}
 	}
 	return act{x: b.nchwTerminal(scope, n, a.nchw())}

@@ -162,8 +162,18 @@ func TestConv(t *testing.T) {
 				sc := scope.In("conv")
 				literal := col2im(linear(sc, im2col(xs[0], k, s, p), out), ho, wo)
 				wt, bias := linearVars(sc, xs[0].Graph(), c*k*k, out)
-				return []*Node{conv(sc, xs[0], out, k, s, p), literal, wt, bias}
+				y := conv(sc, xs[0], out, k, s, p)
+				// Gradients of one random projection of each output, with respect to x, weights and bias:
+				// conv's are hand-written (conv.go), the literal module's are GoMLX's own.
+				proj := Const(y.Graph(), randTensor(r, b, out, ho, wo).data)
+				proj = Reshape(proj, b, out, ho, wo)
+				gConv := Gradient(ReduceAllSum(Mul(y, proj)), xs[0], wt, bias)
+				gLit := Gradient(ReduceAllSum(Mul(literal, proj)), xs[0], wt, bias)
+				return append(append([]*Node{y, literal, wt, bias}, gConv...), gLit...)
 			}, x)
+			for i, name := range []string{"dx", "dweights", "dbias"} {
+				assertClose(t, "gradient "+name, got[4+i], got[7+i], 1e-4)
+			}
 			wt, bias := got[2], got[3]
 			want := make([]float32, b*out*ho*wo)
 			for bi := range b {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -27,11 +28,33 @@ func main() {
 	classes := flag.Int("classes", 20, "classes")
 	steps := flag.Int("steps", 3, "timed steps")
 	warmup := flag.Int("warmup", 1, "untimed steps first (the first compiles the graph)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		stop, err := startProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "trainstep:", err)
+			os.Exit(1)
+		}
+		defer stop()
+	}
 	if err := run(*seed, *batch, *classes, *steps, *warmup); err != nil {
 		fmt.Fprintln(os.Stderr, "trainstep:", err)
 		os.Exit(1)
 	}
+}
+
+// startProfile starts a CPU profile written to path; the returned function stops it.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func run(seed string, batch, classes, steps, warmup int) error {

@@ -1,0 +1,244 @@
+package models
+
+import (
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// The convolution routing[im2col(k,s,p), computation<linear out>, col2im] is computed in the channel-major
+// layout (C,H,W,B), where it is three plain matrix products the pure-Go backend runs without transposing
+// anything large:
+//
+//	forward         Y  [out, H'W'B] = Wᵀ [out, Ckk] · P  [Ckk, H'W'B]
+//	weight gradient dWᵀ[out, Ckk]   = dY [out, H'W'B] · Pᵀ
+//	input gradient  dX [C, HWB]     = W' [C, out·kk] · P' [out·kk, HWB]
+//
+// P is the patch matrix (im2col) of x: row c·k·k+i·k+j holds x[c, h'·s+i-p, w'·s+j-p, b] for every output
+// position, which in this layout is a run of W'·B contiguous numbers per (row, h') when s = 1, so one
+// backend Gather copies it in large blocks. P' is the same for the output gradient dilated by s and padded
+// by k-1-p (a transposed convolution), and W' is W with its kernel flipped. GoMLX's automatic gradient of
+// the forward graph would transpose the gathered patches; conv instead gives the weight and input custom
+// gradients (see customGradients) that recompute P and never keep it, so memory holds x, not k·k copies.
+
+// convGeometry is the shape of one convolution.
+type convGeometry struct {
+	c, h, w, b int // input channels, height, width, batch
+	out        int // output channels
+	k, s, p    int // kernel, stride, padding
+	ho, wo     int // output height and width
+}
+
+func newConvGeometry(x *Node, out, k, s, p int) convGeometry {
+	d := x.Shape().Dimensions
+	g := convGeometry{c: d[0], h: d[1], w: d[2], b: d[3], out: out, k: k, s: s, p: p}
+	g.ho, g.wo = outSize(g.h, k, s, p), outSize(g.w, k, s, p)
+	return g
+}
+
+// convCHWB is the convolution of routing[im2col(k,s,p), computation<linear out>, col2im] on x (C,H,W,B),
+// returning (out,H',W',B). Its variables are the linear layer's (weights [C·k·k, out] with row c·k·k+i·k+j,
+// bias [out]), with the same initialisation, so the model and its checkpoints are the same as the literal
+// routing module's.
+func convCHWB(scope *model.Scope, x *Node, out, k, s, p int) *Node {
+	geo := newConvGeometry(x, out, k, s, p)
+	w, bias := linearVars(scope, x.Graph(), geo.c*k*k, out)
+	xIn, wIn, capture := customGradients(
+		x, func(dy *Node) *Node { return convInputGradient(w, dy, geo) },
+		w, func(dy *Node) *Node { return convWeightGradient(x, dy, geo) })
+	y := capture(convForward(xIn, wIn, geo))
+	return Add(y, Reshape(bias, out, 1, 1, 1))
+}
+
+// customGradients gives the two inputs of a function y = f(x, w) hand-written gradients. It returns x and
+// w wrapped in identities whose gradients are xGrad(dy) and wGrad(dy), and capture, which y must be passed
+// through: it records dy, the gradient arriving at y, when GoMLX's reverse pass reaches y, which it does
+// before x and w since they come earlier in the graph. The automatic gradient of f itself is still built,
+// but nothing uses it, so the backend drops it before running.
+func customGradients(x *Node, xGrad func(dy *Node) *Node, w *Node, wGrad func(dy *Node) *Node) (
+	xIn, wIn *Node, capture func(y *Node) *Node) {
+	var dy *Node
+	custom := func(grad func(dy *Node) *Node) func(_, v *Node) *Node {
+		return func(_, v *Node) *Node {
+			if dy == nil { // y is not on the way to the loss; keep the automatic gradient
+				return v
+			}
+			return grad(dy)
+		}
+	}
+	xIn = IdentityWithCustomGradient(x, custom(xGrad))
+	wIn = IdentityWithCustomGradient(w, custom(wGrad))
+	capture = func(y *Node) *Node {
+		return IdentityWithCustomGradient(y, func(_, v *Node) *Node {
+			dy = v
+			return v
+		})
+	}
+	return xIn, wIn, capture
+}
+
+// convForward is Wᵀ·P(x) without the bias, shaped (out,H',W',B).
+// convForward is Wᵀ·P(x) without the bias, shaped (out,H',W',B).
+func convForward(x, w *Node, geo convGeometry) *Node {
+	wt := Transpose(w, 0, 1) // [out, C·k·k]
+	src := newPatchSource(x, geo.k, geo.s, geo.p)
+	var parts []*Node
+	for h0, h1 := range src.bands() {
+		parts = append(parts, DotGeneral(wt, []int{1}, nil, src.rows(h0, h1), []int{0}, nil))
+	}
+	return Reshape(concat(parts, 1), geo.out, geo.ho, geo.wo, geo.b)
+}
+
+// convWeightGradient is dW = P(x)·dYᵀ, shaped like the weights [C·k·k, out].
+func convWeightGradient(x, dy *Node, geo convGeometry) *Node {
+	src := newPatchSource(x, geo.k, geo.s, geo.p)
+	dyRows := Reshape(dy, geo.out, geo.ho, geo.wo*geo.b)
+	var dwT *Node // [out, C·k·k]
+	for h0, h1 := range src.bands() {
+		dyBand := Reshape(sliceAxis(dyRows, 1, h0, h1), geo.out, (h1-h0)*geo.wo*geo.b)
+		part := DotGeneral(dyBand, []int{1}, nil, src.rows(h0, h1), []int{1}, nil)
+		if dwT == nil {
+			dwT = part
+		} else {
+			dwT = Add(dwT, part)
+		}
+	}
+	return Transpose(dwT, 0, 1)
+}
+
+// convInputGradient is dX, the transposed convolution of dy: dy dilated by the stride and padded so that a
+// stride-1 convolution with the flipped kernel lands on x's grid, shaped (C,H,W,B).
+func convInputGradient(w, dy *Node, geo convGeometry) *Node {
+	k, s := geo.k, geo.s
+	// dy (out,H',W',B) dilated by s and padded by k-1-p in front; the back padding makes the spatial
+	// length H+k-1, so that a valid k×k convolution has output length H.
+	front := k - 1 - geo.p
+	backH := geo.h + geo.p - 1 - (geo.ho-1)*s
+	backW := geo.w + geo.p - 1 - (geo.wo-1)*s
+	d := dy
+	if front != 0 || backH != 0 || backW != 0 || s > 1 {
+		d = Pad(dy, ScalarZero(dy.Graph(), dy.DType()), compute.PadAxis{},
+			compute.PadAxis{Start: front, End: backH, Interior: s - 1},
+			compute.PadAxis{Start: front, End: backW, Interior: s - 1}, compute.PadAxis{})
+	}
+	// W' [C, out·k·k] with column o·k·k+i·k+j = W[c·k·k+(k-1-i)·k+(k-1-j), o].
+	wf := Reshape(w, geo.c, k, k, geo.out)
+	if k > 1 {
+		wf = Reverse(wf, 1, 2)
+	}
+	wf = Reshape(TransposeAllAxes(wf, 0, 3, 1, 2), geo.c, geo.out*k*k)
+	src := newPatchSource(d, k, 1, 0)
+	var parts []*Node
+	for h0, h1 := range src.bands() {
+		parts = append(parts, DotGeneral(wf, []int{1}, nil, src.rows(h0, h1), []int{0}, nil))
+	}
+	return Reshape(concat(parts, 1), geo.c, geo.h, geo.w, geo.b)
+}
+
+// patchBandBytes bounds the part of a patch matrix built at once. A convolution's patches are k·k times its
+// input (462 MB for 64 channels at 28×28 and batch 256), so they are built and multiplied a band of output
+// rows at a time: the smaller buffers are reused from the backend's pools instead of being allocated and
+// faulted in afresh, and memory holds one band, not the whole matrix.
+var patchBandBytes = 32 << 20
+
+// patchSource builds the patch matrix (im2col) of x (C,H,W,B) in the channel-major layout, a band of output
+// rows at a time: rows(h0, h1) is [C·k·k, (h1-h0)·W'·B] with row c·k·k+i·k+j and column ((h'-h0)·W'+w')·B+b
+// holding x[c, h'·s+i-p, w'·s+j-p, b], zero outside x.
+//
+// Each band is one Gather from x padded and viewed as [C·Hp, Wq, s, B], where Wq·s ≥ Wp: the slice for
+// (c,i,j,h') starts at row c·Hp+h'·s+i, column block j/s and phase j%s, and takes W' column blocks of B
+// numbers, which for s = 1 are one contiguous run of W'·B numbers.
+type patchSource struct {
+	x, view  *Node // x, and x padded and viewed as [C·Hp, Wq, s, B]
+	c, hp, b int
+	k, s     int
+	ho, wo   int
+	identity bool // k = 1, s = 1, p = 0: the patch matrix is x itself
+}
+
+func newPatchSource(x *Node, k, s, p int) patchSource {
+	d := x.Shape().Dimensions
+	c, h, w, b := d[0], d[1], d[2], d[3]
+	src := patchSource{x: x, c: c, hp: h + 2*p, b: b, k: k, s: s, ho: outSize(h, k, s, p), wo: outSize(w, k, s, p)}
+	if k == 1 && s == 1 && p == 0 {
+		src.identity = true
+		return src
+	}
+	wp := w + 2*p
+	wq := (wp + s - 1) / s
+	if p > 0 || wq*s != wp {
+		x = Pad(x, ScalarZero(x.Graph(), x.DType()), compute.PadAxis{},
+			compute.PadAxis{Start: p, End: p}, compute.PadAxis{Start: p, End: p + wq*s - wp}, compute.PadAxis{})
+	}
+	src.view = Reshape(x, c*src.hp, wq, s, b)
+	return src
+}
+
+// bands yields the bands of output rows [h0, h1) that rows builds: as few as keep each within
+// patchBandBytes, of even height.
+func (src patchSource) bands() func(yield func(h0, h1 int) bool) {
+	rowBytes := src.c * src.k * src.k * src.wo * src.b * 4
+	n := (src.ho*rowBytes + patchBandBytes - 1) / patchBandBytes
+	n = min(max(n, 1), src.ho)
+	step := (src.ho + n - 1) / n
+	return func(yield func(h0, h1 int) bool) {
+		for h0 := 0; h0 < src.ho; h0 += step {
+			if !yield(h0, min(h0+step, src.ho)) {
+				return
+			}
+		}
+	}
+}
+
+// rows is the patch matrix of output rows [h0, h1).
+func (src patchSource) rows(h0, h1 int) *Node {
+	m := (h1 - h0) * src.wo * src.b
+	if src.identity {
+		return Reshape(sliceAxis(src.x, 1, h0, h1), src.c, m)
+	}
+	k, s := src.k, src.s
+	starts := make([]int32, 0, src.c*k*k*(h1-h0)*3)
+	for ci := range src.c {
+		for i := range k {
+			for j := range k {
+				for oh := h0; oh < h1; oh++ {
+					starts = append(starts, int32(ci*src.hp+oh*s+i), int32(j/s), int32(j%s))
+				}
+			}
+		}
+	}
+	idx := Reshape(Const(src.view.Graph(), starts), src.c, k, k, h1-h0, 3)
+	g := GatherSlices(src.view, []int{0, 1, 2}, idx, []int{1, src.wo, 1}, false) // (C,k,k,h1-h0,1,W',1,B)
+	return Reshape(g, src.c*k*k, m)
+}
+
+// sliceAxis is x[..., lo:hi, ...] on one axis, copied in whole blocks by a Gather (the backend's Slice
+// copies number by number); the whole axis is x itself.
+func sliceAxis(x *Node, axis, lo, hi int) *Node {
+	if lo == 0 && hi == x.Shape().Dim(axis) {
+		return x
+	}
+	return GatherSlices(x, []int{axis}, Const(x.Graph(), []int32{int32(lo)}), []int{hi - lo}, true)
+}
+
+// concat is Concatenate that also takes a single part.
+func concat(parts []*Node, axis int) *Node {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return Concatenate(parts, axis)
+}
+
+// toCHWB lays x (B,C,H,W) out as (C,H,W,B): the 2-D transpose of its (B, C·H·W) view.
+func toCHWB(x *Node) *Node {
+	d := x.Shape().Dimensions
+	b, c, h, w := d[0], d[1], d[2], d[3]
+	return Reshape(Transpose(Reshape(x, b, c*h*w), 0, 1), c, h, w, b)
+}
+
+// fromCHWB is the inverse of toCHWB: x (C,H,W,B) back to (B,C,H,W).
+func fromCHWB(x *Node) *Node {
+	d := x.Shape().Dimensions
+	c, h, w, b := d[0], d[1], d[2], d[3]
+	return Reshape(Transpose(Reshape(x, c*h*w, b), 0, 1), b, c, h, w)
+}
