@@ -43,49 +43,22 @@ func newConvGeometry(x *Node, out, k, s, p int) convGeometry {
 func convCHWB(scope *model.Scope, x *Node, out, k, s, p int) *Node {
 	geo := newConvGeometry(x, out, k, s, p)
 	w, bias := linearVars(scope, x.Graph(), geo.c*k*k, out)
-	xIn, wIn, capture := customGradients(
-		x, func(dy *Node) *Node { return convInputGradient(w, dy, geo) },
-		w, func(dy *Node) *Node { return convWeightGradient(x, dy, geo) })
+	var xIn, wIn *Node
+	in, capture := customGradient([]*Node{x, w}, func(dy *Node) []*Node {
+		return []*Node{convInputGradient(wIn, dy, geo), convWeightGradient(xIn, dy, geo)}
+	})
+	xIn, wIn = in[0], in[1]
 	y := capture(convForward(xIn, wIn, geo))
 	return Add(y, Reshape(bias, out, 1, 1, 1))
 }
 
-// customGradients gives the two inputs of a function y = f(x, w) hand-written gradients. It returns x and
-// w wrapped in identities whose gradients are xGrad(dy) and wGrad(dy), and capture, which y must be passed
-// through: it records dy, the gradient arriving at y, when GoMLX's reverse pass reaches y, which it does
-// before x and w since they come earlier in the graph. The automatic gradient of f itself is still built,
-// but nothing uses it, so the backend drops it before running.
-func customGradients(x *Node, xGrad func(dy *Node) *Node, w *Node, wGrad func(dy *Node) *Node) (
-	xIn, wIn *Node, capture func(y *Node) *Node) {
-	var dy *Node
-	custom := func(grad func(dy *Node) *Node) func(_, v *Node) *Node {
-		return func(_, v *Node) *Node {
-			if dy == nil { // y is not on the way to the loss; keep the automatic gradient
-				return v
-			}
-			return grad(dy)
-		}
-	}
-	xIn = IdentityWithCustomGradient(x, custom(xGrad))
-	wIn = IdentityWithCustomGradient(w, custom(wGrad))
-	capture = func(y *Node) *Node {
-		return IdentityWithCustomGradient(y, func(_, v *Node) *Node {
-			dy = v
-			return v
-		})
-	}
-	return xIn, wIn, capture
-}
-
-// convForward is Wᵀ·P(x) without the bias, shaped (out,H',W',B).
 // convForward is Wᵀ·P(x) without the bias, shaped (out,H',W',B).
 func convForward(x, w *Node, geo convGeometry) *Node {
 	wt := Transpose(w, 0, 1) // [out, C·k·k]
 	src := newPatchSource(x, geo.k, geo.s, geo.p)
-	var parts []*Node
-	for h0, h1 := range src.bands() {
-		parts = append(parts, DotGeneral(wt, []int{1}, nil, src.rows(h0, h1), []int{0}, nil))
-	}
+	parts := src.eachBand(nil, func(_, _ int, patches *Node) *Node {
+		return DotGeneral(wt, []int{1}, nil, patches, []int{0}, nil)
+	})
 	return Reshape(concat(parts, 1), geo.out, geo.ho, geo.wo, geo.b)
 }
 
@@ -93,15 +66,14 @@ func convForward(x, w *Node, geo convGeometry) *Node {
 func convWeightGradient(x, dy *Node, geo convGeometry) *Node {
 	src := newPatchSource(x, geo.k, geo.s, geo.p)
 	dyRows := Reshape(dy, geo.out, geo.ho, geo.wo*geo.b)
-	var dwT *Node // [out, C·k·k]
-	for h0, h1 := range src.bands() {
+	// The patches wait for dy: built as soon as x exists, they would all be held through the forward pass.
+	parts := src.eachBand(dy, func(h0, h1 int, patches *Node) *Node {
 		dyBand := Reshape(sliceAxis(dyRows, 1, h0, h1), geo.out, (h1-h0)*geo.wo*geo.b)
-		part := DotGeneral(dyBand, []int{1}, nil, src.rows(h0, h1), []int{1}, nil)
-		if dwT == nil {
-			dwT = part
-		} else {
-			dwT = Add(dwT, part)
-		}
+		return DotGeneral(dyBand, []int{1}, nil, patches, []int{1}, nil) // [out, C·k·k]
+	})
+	dwT := parts[0]
+	for _, part := range parts[1:] {
+		dwT = Add(dwT, part)
 	}
 	return Transpose(dwT, 0, 1)
 }
@@ -128,10 +100,9 @@ func convInputGradient(w, dy *Node, geo convGeometry) *Node {
 	}
 	wf = Reshape(TransposeAllAxes(wf, 0, 3, 1, 2), geo.c, geo.out*k*k)
 	src := newPatchSource(d, k, 1, 0)
-	var parts []*Node
-	for h0, h1 := range src.bands() {
-		parts = append(parts, DotGeneral(wf, []int{1}, nil, src.rows(h0, h1), []int{0}, nil))
-	}
+	parts := src.eachBand(nil, func(_, _ int, patches *Node) *Node {
+		return DotGeneral(wf, []int{1}, nil, patches, []int{0}, nil)
+	})
 	return Reshape(concat(parts, 1), geo.c, geo.h, geo.w, geo.b)
 }
 
@@ -190,11 +161,27 @@ func (src patchSource) bands() func(yield func(h0, h1 int) bool) {
 	}
 }
 
-// rows is the patch matrix of output rows [h0, h1).
-func (src patchSource) rows(h0, h1 int) *Node {
+// eachBand returns product(h0, h1, patches) for each band of output rows, in order. The backend runs
+// every operation as soon as its inputs exist, so left alone it would gather every band first and hold
+// them all; instead band i's gather waits for band i-2's product, so at most two bands exist at a time
+// and one can be copied while the other is multiplied. The first two wait for after, if not nil.
+func (src patchSource) eachBand(after *Node, product func(h0, h1 int, patches *Node) *Node) []*Node {
+	var parts []*Node
+	for h0, h1 := range src.bands() {
+		dep := after
+		if len(parts) >= 2 {
+			dep = parts[len(parts)-2]
+		}
+		parts = append(parts, product(h0, h1, src.rows(h0, h1, dep)))
+	}
+	return parts
+}
+
+// rows is the patch matrix of output rows [h0, h1), built after dep if dep is not nil.
+func (src patchSource) rows(h0, h1 int, dep *Node) *Node {
 	m := (h1 - h0) * src.wo * src.b
 	if src.identity {
-		return Reshape(sliceAxis(src.x, 1, h0, h1), src.c, m)
+		return Reshape(sliceAxisAfter(src.x, 1, h0, h1, dep), src.c, m)
 	}
 	k, s := src.k, src.s
 	starts := make([]int32, 0, src.c*k*k*(h1-h0)*3)
@@ -207,18 +194,31 @@ func (src patchSource) rows(h0, h1 int) *Node {
 			}
 		}
 	}
-	idx := Reshape(Const(src.view.Graph(), starts), src.c, k, k, h1-h0, 3)
+	idx := Reshape(after(Const(src.view.Graph(), starts), dep), src.c, k, k, h1-h0, 3)
 	g := GatherSlices(src.view, []int{0, 1, 2}, idx, []int{1, src.wo, 1}, false) // (C,k,k,h1-h0,1,W',1,B)
 	return Reshape(g, src.c*k*k, m)
 }
 
 // sliceAxis is x[..., lo:hi, ...] on one axis, copied in whole blocks by a Gather (the backend's Slice
 // copies number by number); the whole axis is x itself.
-func sliceAxis(x *Node, axis, lo, hi int) *Node {
+func sliceAxis(x *Node, axis, lo, hi int) *Node { return sliceAxisAfter(x, axis, lo, hi, nil) }
+
+// sliceAxisAfter is sliceAxis copied after dep, if dep is not nil.
+func sliceAxisAfter(x *Node, axis, lo, hi int, dep *Node) *Node {
 	if lo == 0 && hi == x.Shape().Dim(axis) {
 		return x
 	}
-	return GatherSlices(x, []int{axis}, Const(x.Graph(), []int32{int32(lo)}), []int{hi - lo}, true)
+	start := after(Const(x.Graph(), []int32{int32(lo)}), dep)
+	return GatherSlices(x, []int{axis}, start, []int{hi - lo}, true)
+}
+
+// after is the small tensor x (gather indices), available only once dep has been computed: what depends on
+// it then runs after dep.
+func after(x, dep *Node) *Node {
+	if dep == nil {
+		return x
+	}
+	return SchedulingBarrier(x, dep)
 }
 
 // concat is Concatenate that also takes a single part.

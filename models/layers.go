@@ -81,22 +81,44 @@ func batchNorm(scope *model.Scope, train bool, x *Node, channelAxis int) *Node {
 		}
 	}
 
-	var centered, variance *Node
-	if train {
-		n := x.Shape().Size() / c
-		mean := ReduceMean(x, others...)
-		centered = Sub(x, perChannel(mean))
-		variance = ReduceMean(Square(centered), others...)
-		unbiased := MulScalar(StopGradient(variance), float64(n)/float64(max(n-1, 1)))
-		runMean.SetNodeValue(Add(MulScalar(runMean.NodeValue(g), 1-bnMomentum), MulScalar(StopGradient(mean), bnMomentum)))
-		runVar.SetNodeValue(Add(MulScalar(runVar.NodeValue(g), 1-bnMomentum), MulScalar(unbiased, bnMomentum)))
-	} else {
-		centered = Sub(x, perChannel(runMean.NodeValue(g)))
-		variance = runVar.NodeValue(g)
+	if !train {
+		xhat := Div(Sub(x, perChannel(runMean.NodeValue(g))), perChannel(Sqrt(AddScalar(runVar.NodeValue(g), normEps))))
+		return Add(Mul(xhat, perChannel(gamma)), perChannel(beta))
 	}
+
+	// Training: the batch statistics, with the hand-written gradient of batchNormGradients.
+	n := x.Shape().Size() / c
+	var xIn, gammaIn, mean, std *Node
+	in, capture := customGradient([]*Node{x, gamma, beta}, func(dy *Node) []*Node {
+		return batchNormGradients(xIn, gammaIn, mean, std, dy, others, perChannel)
+	})
+	xIn, gammaIn, betaIn := in[0], in[1], in[2]
+	mean = ReduceMean(xIn, others...)
+	centered := Sub(xIn, perChannel(mean))
+	variance := ReduceMean(Square(centered), others...)
+	std = Sqrt(AddScalar(variance, normEps))
+	unbiased := MulScalar(StopGradient(variance), float64(n)/float64(max(n-1, 1)))
+	runMean.SetNodeValue(Add(MulScalar(runMean.NodeValue(g), 1-bnMomentum), MulScalar(StopGradient(mean), bnMomentum)))
+	runVar.SetNodeValue(Add(MulScalar(runVar.NodeValue(g), 1-bnMomentum), MulScalar(unbiased, bnMomentum)))
 	// Div by Sqrt rather than Mul by Rsqrt: Rsqrt has no gradient in GoMLX v0.28.16.
-	xhat := Div(centered, perChannel(Sqrt(AddScalar(variance, normEps))))
-	return Add(Mul(xhat, perChannel(gamma)), perChannel(beta))
+	xhat := Div(centered, perChannel(std))
+	return capture(Add(Mul(xhat, perChannel(gammaIn)), perChannel(betaIn)))
+}
+
+// batchNormGradients is the gradient of training-mode batch normalisation y = gamma·x̂ + beta with
+// x̂ = (x-mean)/std over the axes `others`, as torch computes it: dbeta = Σdy, dgamma = Σdy·x̂ and
+// dx = gamma/std · (dy - dbeta/n - x̂·dgamma/n). It keeps only x between the passes (the automatic
+// gradient would keep x-mean and x̂ as well) and rebuilds x̂ with operations the forward pass does not use,
+// so that the backend does not merge the two and hold the forward's copy.
+func batchNormGradients(x, gamma, mean, std, dy *Node, others []int, perChannel func(*Node) *Node) []*Node {
+	n := float64(x.Shape().Size() / gamma.Shape().Size())
+	invStd := Reciprocal(std)
+	xhat := Mul(Add(x, perChannel(Neg(mean))), perChannel(invStd))
+	dbeta := ReduceSum(dy, others...)
+	dgamma := ReduceSum(Mul(dy, xhat), others...)
+	centredDy := Sub(dy, perChannel(MulScalar(dbeta, 1/n)))
+	dx := Mul(Sub(centredDy, Mul(xhat, perChannel(MulScalar(dgamma, 1/n)))), perChannel(Mul(gamma, invStd)))
+	return []*Node{dx, dgamma, dbeta}
 }
 
 // layerNorm is torch.nn.LayerNorm(x.shape[-1]) over the last axis, with weight 1 and bias 0 at start.

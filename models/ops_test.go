@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"github.com/einspace-go/einspace/grammar"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
 )
 
 // The tests in this file check single operations against naive loops over flat row-major arrays.
@@ -356,6 +358,46 @@ func TestBatchNorm2d(t *testing.T) {
 		want[i] = float32((float64(v) - float64(wantMean[ci])) / math.Sqrt(float64(wantVar[ci])+1e-5))
 	}
 	assertClose(t, "eval", got[0], want, 1e-4)
+}
+
+// TestBatchNormGradient checks the hand-written training-mode gradient (batchNormGradients) against GoMLX's
+// automatic gradient of the plain formula, with random gamma and beta, in both layouts.
+func TestBatchNormGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	b, c, h, w := 3, 4, 5, 6
+	x := randTensor(r, b, c, h, w)
+	for i := range x.data {
+		x.data[i] = x.data[i]*3 - 2
+	}
+	proj := randTensor(r, b, c, h, w)
+	for _, layout := range []string{"BCHW", "CHWB"} {
+		t.Run(layout, func(t *testing.T) {
+			got := run(t, nil, func(scope *model.Scope, xs []*Node) []*Node {
+				sc := scope.In("bn")
+				shape := shapes.Make(dtype, c)
+				gamma := sc.WithInitializer(initializer.RandomNormalFn(sc, 1)).VariableWithShape("gamma", shape).NodeValue(xs[0].Graph())
+				beta := sc.WithInitializer(initializer.RandomNormalFn(sc, 1)).VariableWithShape("beta", shape).NodeValue(xs[0].Graph())
+				var y *Node
+				if layout == "BCHW" {
+					y = batchNorm2d(sc, true, xs[0])
+				} else {
+					y = fromCHWB(batchNorm(sc, true, toCHWB(xs[0]), 0))
+				}
+				perChannel := func(v *Node) *Node { return Reshape(v, 1, c, 1, 1) }
+				mean := ReduceAndKeep(xs[0], ReduceMean, 0, 2, 3)
+				variance := ReduceAndKeep(Square(Sub(xs[0], mean)), ReduceMean, 0, 2, 3)
+				ref := Add(Mul(Div(Sub(xs[0], mean), Sqrt(AddScalar(variance, normEps))), perChannel(gamma)), perChannel(beta))
+				p := Reshape(Const(y.Graph(), proj.data), b, c, h, w)
+				gotGrads := Gradient(ReduceAllSum(Mul(y, p)), xs[0], gamma, beta)
+				refGrads := Gradient(ReduceAllSum(Mul(ref, p)), xs[0], gamma, beta)
+				return append(append([]*Node{y, ref}, gotGrads...), refGrads...)
+			}, x)
+			assertClose(t, "output", got[0], got[1], 1e-4)
+			for i, name := range []string{"dx", "dgamma", "dbeta"} {
+				assertClose(t, "gradient "+name, got[2+i], got[5+i], 1e-4)
+			}
+		})
+	}
 }
 
 func TestLayerNorm(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/einspace-go/einspace/grammar"
@@ -24,6 +25,7 @@ import (
 
 func main() {
 	seed := flag.String("seed", grammar.ResNet18, "paper seed: resnet18, wrn16_4, vit, mlp_mixer")
+	archText := flag.String("arch", "", "an architecture in the text format to measure instead of a seed")
 	batch := flag.Int("batch", 256, "batch size")
 	classes := flag.Int("classes", 20, "classes")
 	steps := flag.Int("steps", 3, "timed steps")
@@ -38,7 +40,7 @@ func main() {
 		}
 		defer stop()
 	}
-	if err := run(*seed, *batch, *classes, *steps, *warmup); err != nil {
+	if err := run(*seed, *archText, *batch, *classes, *steps, *warmup); err != nil {
 		fmt.Fprintln(os.Stderr, "trainstep:", err)
 		os.Exit(1)
 	}
@@ -57,9 +59,13 @@ func startProfile(path string) (func(), error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-func run(seed string, batch, classes, steps, warmup int) error {
+func run(seed, archText string, batch, classes, steps, warmup int) error {
 	input := grammar.ImShape(3, 28, 28)
 	arch, err := grammar.SeedArch(seed, input)
+	if archText != "" {
+		seed = "custom"
+		arch, err = grammar.ParseArch(archText, input)
+	}
 	if err != nil {
 		return err
 	}
@@ -82,15 +88,18 @@ func run(seed string, batch, classes, steps, warmup int) error {
 	}
 	var start time.Time
 	var loss float64
+	var faults0 int64
 	for step := range warmup + steps {
 		if step == warmup {
 			start = time.Now()
+			faults0 = minorFaults()
 		}
 		if loss, _, err = m.TrainStep(images, labels); err != nil {
 			return err
 		}
 	}
 	perStep := time.Since(start).Seconds() / float64(steps)
+	faultsPerStep := (minorFaults() - faults0) / int64(steps)
 	out := map[string]any{
 		"framework":         "gomlx go backend",
 		"seed":              seed,
@@ -99,6 +108,7 @@ func run(seed string, batch, classes, steps, warmup int) error {
 		"images_per_second": round(float64(batch)/perStep, 1),
 		"peak_rss_mb":       round(float64(peakRSSKiB())/1024, 1),
 		"loss":              round(loss, 4),
+		"page_faults_step":  faultsPerStep,
 	}
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
@@ -106,6 +116,16 @@ func run(seed string, batch, classes, steps, warmup int) error {
 func round(x float64, digits int) float64 {
 	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', digits, 64), 64)
 	return v
+}
+
+// minorFaults is the process's count of minor page faults so far (memory touched for the first time
+// since the kernel handed it out).
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Minflt
 }
 
 // peakRSSKiB is VmHWM from /proc/self/status, in KiB (0 if unavailable).
