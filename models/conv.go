@@ -1,7 +1,7 @@
 package models
 
 import (
-	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -82,17 +82,15 @@ func convWeightGradient(x, dy *Node, geo convGeometry) *Node {
 // stride-1 convolution with the flipped kernel lands on x's grid, shaped (C,H,W,B).
 func convInputGradient(w, dy *Node, geo convGeometry) *Node {
 	k, s := geo.k, geo.s
+	if s > 1 {
+		return convInputGradientStrided(w, dy, geo)
+	}
 	// dy (out,H',W',B) dilated by s and padded by k-1-p in front; the back padding makes the spatial
 	// length H+k-1, so that a valid k×k convolution has output length H.
 	front := k - 1 - geo.p
 	backH := geo.h + geo.p - 1 - (geo.ho-1)*s
 	backW := geo.w + geo.p - 1 - (geo.wo-1)*s
-	d := dy
-	if front != 0 || backH != 0 || backW != 0 || s > 1 {
-		d = Pad(dy, ScalarZero(dy.Graph(), dy.DType()), compute.PadAxis{},
-			compute.PadAxis{Start: front, End: backH, Interior: s - 1},
-			compute.PadAxis{Start: front, End: backW, Interior: s - 1}, compute.PadAxis{})
-	}
+	d := padHW(dy, front, backH, front, backW)
 	// W' [C, out·k·k] with column o·k·k+i·k+j = W[c·k·k+(k-1-i)·k+(k-1-j), o].
 	wf := Reshape(w, geo.c, k, k, geo.out)
 	if k > 1 {
@@ -104,6 +102,24 @@ func convInputGradient(w, dy *Node, geo convGeometry) *Node {
 		return DotGeneral(wf, []int{1}, nil, patches, []int{0}, nil)
 	})
 	return Reshape(concat(parts, 1), geo.c, geo.h, geo.w, geo.b)
+}
+
+// convInputGradientStrided is dX for a stride s > 1, as col2im of the patch gradient W·dY: the transposed
+// convolution of convInputGradient would multiply a dy dilated by s, whose zeros are (s²-1)/s² of it,
+// doing s² times the work of the forward product. Band by band, the patch gradient [C·k·k, rows·W'·B] is
+// scatter-added into the padded input grid, which is then cut back to x's.
+func convInputGradientStrided(w, dy *Node, geo convGeometry) *Node {
+	dyRows := Reshape(dy, geo.out, geo.ho, geo.wo*geo.b)
+	// A patch source on zeros shaped like x gives the geometry; only its view's shape is used.
+	src := newPatchSource(Zeros(dy.Graph(), shapes.Make(dy.DType(), geo.c, geo.h, geo.w, geo.b)), geo.k, geo.s, geo.p)
+	acc := Zeros(dy.Graph(), src.view.Shape())
+	for h0, h1 := range src.bands() {
+		dyBand := Reshape(sliceAxis(dyRows, 1, h0, h1), geo.out, (h1-h0)*geo.wo*geo.b)
+		dp := DotGeneral(w, []int{1}, nil, dyBand, []int{0}, nil) // [C·k·k, band]
+		acc = src.scatterRows(acc, dp, h0, h1)
+	}
+	grid := Reshape(acc, geo.c, geo.h+2*geo.p, -1, geo.b) // (C, Hp, Wq·s, B)
+	return sliceAxis(sliceAxis(grid, 1, geo.p, geo.p+geo.h), 2, geo.p, geo.p+geo.w)
 }
 
 // patchBandBytes bounds the part of a patch matrix built at once. A convolution's patches are k·k times its
@@ -137,10 +153,7 @@ func newPatchSource(x *Node, k, s, p int) patchSource {
 	}
 	wp := w + 2*p
 	wq := (wp + s - 1) / s
-	if p > 0 || wq*s != wp {
-		x = Pad(x, ScalarZero(x.Graph(), x.DType()), compute.PadAxis{},
-			compute.PadAxis{Start: p, End: p}, compute.PadAxis{Start: p, End: p + wq*s - wp}, compute.PadAxis{})
-	}
+	x = padHW(x, p, p, p, p+wq*s-wp)
 	src.view = Reshape(x, c*src.hp, wq, s, b)
 	return src
 }
@@ -183,6 +196,13 @@ func (src patchSource) rows(h0, h1 int, dep *Node) *Node {
 	if src.identity {
 		return Reshape(sliceAxisAfter(src.x, 1, h0, h1, dep), src.c, m)
 	}
+	g := GatherSlices(src.view, []int{0, 1, 2}, src.starts(h0, h1, dep), []int{1, src.wo, 1}, false)
+	return Reshape(g, src.c*src.k*src.k, m) // from (C,k,k,h1-h0,1,W',1,B)
+}
+
+// starts are the gather's start indices for output rows [h0, h1), shaped (C,k,k,h1-h0,3): per (c,i,j,h')
+// the view's row, column block and phase. They exist only after dep, if dep is not nil.
+func (src patchSource) starts(h0, h1 int, dep *Node) *Node {
 	k, s := src.k, src.s
 	starts := make([]int32, 0, src.c*k*k*(h1-h0)*3)
 	for ci := range src.c {
@@ -194,9 +214,40 @@ func (src patchSource) rows(h0, h1 int, dep *Node) *Node {
 			}
 		}
 	}
-	idx := Reshape(after(Const(src.view.Graph(), starts), dep), src.c, k, k, h1-h0, 3)
-	g := GatherSlices(src.view, []int{0, 1, 2}, idx, []int{1, src.wo, 1}, false) // (C,k,k,h1-h0,1,W',1,B)
-	return Reshape(g, src.c*k*k, m)
+	return Reshape(after(Const(src.view.Graph(), starts), dep), src.c, k, k, h1-h0, 3)
+}
+
+// scatterRows is the adjoint of rows: it adds the patch-matrix band dp [C·k·k, (h1-h0)·W'·B] of output
+// rows [h0, h1) into acc, a tensor shaped like the padded view, where each patch entry came from (col2im).
+func (src patchSource) scatterRows(acc, dp *Node, h0, h1 int) *Node {
+	k := src.k
+	updates := Reshape(dp, src.c, k, k, h1-h0, 1, src.wo, 1, src.b)
+	return BackendScatterSum(acc, src.starts(h0, h1, nil), updates, 4, []int{4, 5, 6, 7}, nil, []int{0, 1, 2}, false, false)
+}
+
+// padHW zero-pads the spatial axes of x (C,H,W,B) by top and bottom rows and left and right columns. It
+// concatenates blocks of zeros rather than calling Pad, whose backend fills its whole output with zeros
+// number by number before copying x in, several times slower than the two block copies here.
+func padHW(x *Node, top, bottom, left, right int) *Node {
+	zeros := func(dims ...int) *Node { return Zeros(x.Graph(), shapes.Make(x.DType(), dims...)) }
+	for _, pad := range []struct{ axis, before, after int }{{2, left, right}, {1, top, bottom}} {
+		if pad.before == 0 && pad.after == 0 {
+			continue
+		}
+		block := x.Shape().Clone().Dimensions
+		var parts []*Node
+		if pad.before > 0 {
+			block[pad.axis] = pad.before
+			parts = append(parts, zeros(block...))
+		}
+		parts = append(parts, x)
+		if pad.after > 0 {
+			block[pad.axis] = pad.after
+			parts = append(parts, zeros(block...))
+		}
+		x = Concatenate(parts, pad.axis)
+	}
+	return x
 }
 
 // sliceAxis is x[..., lo:hi, ...] on one axis, copied in whole blocks by a Gather (the backend's Slice
