@@ -126,7 +126,7 @@ func convInputGradientStrided(w, dy *Node, geo convGeometry) *Node {
 // input (462 MB for 64 channels at 28×28 and batch 256), so they are built and multiplied a band of output
 // rows at a time: the smaller buffers are reused from the backend's pools instead of being allocated and
 // faulted in afresh, and memory holds one band, not the whole matrix.
-var patchBandBytes = 32 << 20
+var patchBandBytes = 16 << 20
 
 // patchSource builds the patch matrix (im2col) of x (C,H,W,B) in the channel-major layout, a band of output
 // rows at a time: rows(h0, h1) is [C·k·k, (h1-h0)·W'·B] with row c·k·k+i·k+j and column ((h'-h0)·W'+w')·B+b
