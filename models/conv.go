@@ -7,19 +7,21 @@ import (
 )
 
 // The convolution routing[im2col(k,s,p), computation<linear out>, col2im] is computed in the channel-major
-// layout (C,H,W,B), where it is three plain matrix products the pure-Go backend runs without transposing
+// layout (C,H,W,B), where it is plain matrix products the pure-Go backend runs without transposing
 // anything large:
 //
 //	forward         Y  [out, H'W'B] = Wᵀ [out, Ckk] · P  [Ckk, H'W'B]
 //	weight gradient dWᵀ[out, Ckk]   = dY [out, H'W'B] · Pᵀ
-//	input gradient  dX [C, HWB]     = W' [C, out·kk] · P' [out·kk, HWB]
+//	input gradient  dX [C, HWB]     = W' [C, out·kk] · P' [out·kk, HWB]          (stride 1)
+//	                dX = col2im(W [Ckk, out] · dY [out, H'W'B])                   (stride > 1)
 //
 // P is the patch matrix (im2col) of x: row c·k·k+i·k+j holds x[c, h'·s+i-p, w'·s+j-p, b] for every output
 // position, which in this layout is a run of W'·B contiguous numbers per (row, h') when s = 1, so one
-// backend Gather copies it in large blocks. P' is the same for the output gradient dilated by s and padded
-// by k-1-p (a transposed convolution), and W' is W with its kernel flipped. GoMLX's automatic gradient of
-// the forward graph would transpose the gathered patches; conv instead gives the weight and input custom
-// gradients (see customGradients) that recompute P and never keep it, so memory holds x, not k·k copies.
+// backend Gather copies it in large blocks. P' is the same for the output gradient padded by k-1-p (a
+// transposed convolution), and W' is W with its kernel flipped; col2im scatter-adds a patch gradient back
+// onto the input grid. P is built a band of output rows at a time and never kept: the weight gradient
+// builds it again. GoMLX's automatic gradient of the forward graph would keep the patches and transpose
+// them, so convCHWB gives x and W hand-written gradients (customGradient).
 
 // convGeometry is the shape of one convolution.
 type convGeometry struct {

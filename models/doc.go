@@ -14,7 +14,10 @@
 // the width), norm is BatchNorm2d on images and LayerNorm on columns, LeakyReLU has slope 0.01, and
 // parameters start from PyTorch's initialisations. A routing module
 // routing[im2col, computation<linearN>, col2im] is a convolution; it is computed as one, with the linear
-// layer's parameters, because building the patch tensor is slow on the pure-Go backend.
+// layer's parameters, in a channel-major layout where its products need no large transpose, and with
+// hand-written gradients that rebuild the patches instead of keeping them (conv.go). Batch normalisation
+// in training also has a hand-written gradient (torch's formula), which keeps only its input between the
+// forward and backward passes.
 //
 // Weights live in a GoMLX store, named by the position of their node in the tree ("/backbone/0/1/0/
 // weights"); each of the 4 or 8 copies of a wide branching module's one inner module gets its own. The
