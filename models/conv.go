@@ -1,6 +1,7 @@
 package models
 
 import (
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
 	"github.com/gomlx/gomlx/ml/model"
@@ -227,29 +228,19 @@ func (src patchSource) scatterRows(acc, dp *Node, h0, h1 int) *Node {
 	return BackendScatterSum(acc, src.starts(h0, h1, nil), updates, 4, []int{4, 5, 6, 7}, nil, []int{0, 1, 2}, false, false)
 }
 
-// padHW zero-pads the spatial axes of x (C,H,W,B) by top and bottom rows and left and right columns. It
-// concatenates blocks of zeros rather than calling Pad, whose backend fills its whole output with zeros
-// number by number before copying x in, several times slower than the two block copies here.
+// padHW zero-pads the spatial axes of x (C,H,W,B) by top and bottom rows and left and right columns.
+//
+// The padding value is -0.0, which every sum and product here treats exactly as 0, because of how the
+// backend's Pad fills its output before copying x in: with +0.0 it stores one number at a time, slowly;
+// with any other bit pattern it doubles a copied block, at memory speed. (Concatenating zero blocks,
+// also tried, copies x twice and builds the zero blocks every step.)
 func padHW(x *Node, top, bottom, left, right int) *Node {
-	zeros := func(dims ...int) *Node { return Zeros(x.Graph(), shapes.Make(x.DType(), dims...)) }
-	for _, pad := range []struct{ axis, before, after int }{{2, left, right}, {1, top, bottom}} {
-		if pad.before == 0 && pad.after == 0 {
-			continue
-		}
-		block := x.Shape().Clone().Dimensions
-		var parts []*Node
-		if pad.before > 0 {
-			block[pad.axis] = pad.before
-			parts = append(parts, zeros(block...))
-		}
-		parts = append(parts, x)
-		if pad.after > 0 {
-			block[pad.axis] = pad.after
-			parts = append(parts, zeros(block...))
-		}
-		x = Concatenate(parts, pad.axis)
+	if top == 0 && bottom == 0 && left == 0 && right == 0 {
+		return x
 	}
-	return x
+	negativeZero := Neg(ScalarZero(x.Graph(), x.DType()))
+	return Pad(x, negativeZero, compute.PadAxis{}, compute.PadAxis{Start: top, End: bottom},
+		compute.PadAxis{Start: left, End: right}, compute.PadAxis{})
 }
 
 // sliceAxis is x[..., lo:hi, ...] on one axis, copied in whole blocks by a Gather (the backend's Slice

@@ -7,7 +7,6 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 )
@@ -133,8 +132,17 @@ func layerNorm(scope *model.Scope, x *Node) *Node {
 	return Add(Mul(xhat, ExpandLeftToRank(gamma, x.Rank())), ExpandLeftToRank(beta, x.Rank()))
 }
 
-// leakyReLU is torch.nn.LeakyReLU() with slope 0.01.
-func leakyReLU(x *Node) *Node { return activation.LeakyReluWith(x, leakySlope) }
+// leakyReLU is torch.nn.LeakyReLU() with slope 0.01. Its hand-written gradient, torch's dy where x > 0 and
+// 0.01·dy elsewhere, keeps only the one-byte mask between the passes; GoMLX's own, through Where, builds
+// two input-sized tensors of zeros and four more passes over the data.
+func leakyReLU(x *Node) *Node {
+	var positive *Node
+	in, capture := customGradient([]*Node{x}, func(dy *Node) []*Node {
+		return []*Node{Where(positive, dy, MulScalar(dy, leakySlope))}
+	})
+	positive = GreaterThan(in[0], ScalarZero(x.Graph(), x.DType()))
+	return capture(Where(positive, in[0], MulScalar(in[0], leakySlope)))
+}
 
 // positional is a learnable positional encoding x + P, with P of shape (1, *x.shape[1:]) drawn from N(0,1).
 func positional(scope *model.Scope, x *Node) *Node {

@@ -427,9 +427,13 @@ func TestLayerNorm(t *testing.T) {
 func TestLeakyReLUAndSoftmax(t *testing.T) {
 	x := tensor{dims: []int{1, 2, 3}, data: []float32{-2, 0, 3, 1, 1, 1}}
 	got := run(t, nil, func(_ *model.Scope, xs []*Node) []*Node {
-		return []*Node{leakyReLU(xs[0]), Softmax(xs[0], -1)}
+		y := leakyReLU(xs[0])
+		proj := Const(xs[0].Graph(), [][][]float32{{{1, 2, 3}, {-4, 5, -6}}})
+		return []*Node{y, Softmax(xs[0], -1), Gradient(ReduceAllSum(Mul(y, proj)), xs[0])[0]}
 	}, x)
 	assertClose(t, "leaky relu", got[0], []float32{-0.02, 0, 3, 1, 1, 1}, 1e-6)
+	// The gradient is the projection where x > 0 and 0.01 times it elsewhere, 0 included, as in torch.
+	assertClose(t, "leaky relu gradient", got[2], []float32{0.01, 0.02, 3, -4, 5, -6}, 1e-6)
 	e := func(v float64) float64 { return math.Exp(v) }
 	z := e(-2) + e(0) + e(3)
 	assertClose(t, "softmax", got[1], []float32{float32(e(-2) / z), float32(1 / z), float32(e(3) / z), 1. / 3, 1. / 3, 1. / 3}, 1e-5)
