@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+bash scripts/setup-notebooks.sh --skip-apt >/dev/null # the kernel "einspace" for this checkout
 export EINSPACE_NOTEBOOKS_OUT="${EINSPACE_NOTEBOOKS_OUT:-$PWD/out/notebooks-test}"
 run='^TestNotebooks$'
 [ $# -gt 0 ] && run="^TestNotebooks$/$1"

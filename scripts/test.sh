@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The project's test command (README): formatting, vet, the full test suite, the race detector, and a
-# short fuzzing run of the architecture parser. Installs nothing beyond Go modules and the Go toolchain.
+# The project's test command (README): set-up (scripts/setup-tests.sh: Debian packages when missing, the
+# ECharts bundle, GoNB and the Jupyter kernel for this checkout), then formatting, vet, the full test suite,
+# the race detector, and a short fuzzing run of the architecture parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 echo "== toolchain: $(go version)"
 go mod download
+
+echo "== set-up"
+bash scripts/setup-tests.sh
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set-up for the test command (scripts/test.sh), idempotent: Debian packages the tests use when missing
+# (apt, as root) — Chromium for the chart screenshot test, Jupyter pieces for the notebooks, PyTorch with
+# OpenBLAS for the cross-check against an independent implementation (without libopenblas0-pthread Debian's
+# PyTorch links the reference BLAS, 10x slower) — then scripts/setup-notebooks.sh: the ECharts bundle, GoNB
+# and goimports at pinned versions, and the Jupyter kernel "einspace" for this checkout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+packages=(chromium python3-torch libopenblas0-pthread jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The kernel is registered for this checkout every time: one left by another checkout would run its code.
+bash scripts/setup-notebooks.sh --skip-apt
