@@ -26,7 +26,7 @@ go build -o bin/einspace ./cmd/einspace
 go build -o "$OUT/trainstep" ./bench/trainstep
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "go: $(go version), GOEXPERIMENT=$GOEXPERIMENT, GOMLX_BACKEND=${GOMLX_BACKEND:-go (default)}"
+echo "go: $(go version), GOEXPERIMENT=$GOEXPERIMENT, GOMLX_BACKEND=${GOMLX_BACKEND:-unset (models.DefaultBackend)}"
 echo "torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), $THREADS threads"
 for round in $(seq 1 "$ROUNDS"); do
   for seed in $SEEDS; do

@@ -30,5 +30,6 @@
 // reports the epoch's metrics. A NaN or infinite loss stops training, and the run scores the last
 // completed epoch. Save and Load keep a trained model in a GoMLX checkpoint directory.
 //
-// Graphs run on the backend named by the environment variable GOMLX_BACKEND, by default the pure-Go one.
+// Graphs run on the backend named by the environment variable GOMLX_BACKEND, by default the pure-Go one
+// configured as DefaultBackend.
 package models

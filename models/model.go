@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
@@ -21,8 +22,16 @@ var (
 	backendErr  error
 )
 
+// DefaultBackend is the backend configuration used when GOMLX_BACKEND is not set: the pure-Go backend
+// running one operation at a time, in the order the graph was built. Its own default, two operations at
+// once in the order they become ready, measured 10-30% slower on ResNet-18, WRN-16-4 and ViT (a matrix
+// product already uses both cores, and an operation beside it takes one away) and 25% faster on the
+// MLP-Mixer, and it used more memory on all four seeds, running early what could wait and holding the
+// result (docs/BENCHMARKS.md).
+const DefaultBackend = "go:ops_sequential,creation_order"
+
 // Backend returns the process's GoMLX backend, created on first use: the one named by the environment
-// variable GOMLX_BACKEND ("<name>:<config>", e.g. "go:parallelism=2") if set, else the pure-Go backend.
+// variable GOMLX_BACKEND ("<name>:<config>", e.g. "go:parallelism=2") if set, else DefaultBackend.
 func Backend() (compute.Backend, error) {
 	backendOnce.Do(func() {
 		defer func() { // compute.New panics on an unknown backend name
@@ -30,7 +39,11 @@ func Backend() (compute.Backend, error) {
 				backendErr = fmt.Errorf("GoMLX backend: %v", r)
 			}
 		}()
-		backend, backendErr = compute.New()
+		if config, ok := os.LookupEnv(compute.ConfigEnvVar); ok {
+			backend, backendErr = compute.NewWithConfig(config)
+		} else {
+			backend, backendErr = compute.NewWithConfig(DefaultBackend)
+		}
 	})
 	return backend, backendErr
 }
