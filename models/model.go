@@ -23,11 +23,11 @@ var (
 )
 
 // DefaultBackend is the backend configuration used when GOMLX_BACKEND is not set: the pure-Go backend
-// running one operation at a time, in the order the graph was built. Its own default, two operations at
-// once in the order they become ready, measured 10-30% slower on ResNet-18, WRN-16-4 and ViT (a matrix
-// product already uses both cores, and an operation beside it takes one away) and 25% faster on the
-// MLP-Mixer, and it used more memory on all four seeds, running early what could wait and holding the
-// result (docs/BENCHMARKS.md).
+// running one operation at a time, in the order the graph was built. Against its own default, two
+// operations at once in the order they become ready, it measured ResNet-18 137 → 168 and WRN-16-4 64 → 71
+// images/s (a matrix product already uses both cores, and an operation beside it takes one away), ViT
+// unchanged, the MLP-Mixer 57 → 42 (its single-threaded transposes gain from pairing), and less peak memory
+// on all four seeds (ready order runs early what could wait, and holds the result). docs/BENCHMARKS.md.
 const DefaultBackend = "go:ops_sequential,creation_order"
 
 // Backend returns the process's GoMLX backend, created on first use: the one named by the environment
