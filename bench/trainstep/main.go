@@ -1,10 +1,12 @@
-// Command trainstep measures the training throughput of a paper seed on the Go backend, the Go side of
-// bench/train_vs_torch.sh: steps of SGD (the paper's protocol) on one batch of random AddNIST-shaped images
-// (3×28×28, 20 classes), after warm-up steps that include compiling the graph. It prints one JSON line, the
-// same fields as bench/torch_einspace.py: images/s, seconds per step, trainable parameters and the peak
-// resident set size (VmHWM of /proc/self/status).
+// Command trainstep measures the training throughput of a paper seed (or of any architecture, --arch) on
+// the Go backend, the Go side of bench/train_vs_torch.sh: steps of SGD (the paper's protocol) on one batch
+// of random AddNIST-shaped images (3×28×28, 20 classes), after warm-up steps that include compiling the
+// graph. It prints one JSON line, the same fields as bench/torch_einspace.py: images/s, seconds per step,
+// trainable parameters and the peak resident set size (VmHWM of /proc/self/status), plus the minor page
+// faults per timed step (memory touched afresh). --cpuprofile writes a pprof CPU profile.
 //
 //	go run ./bench/trainstep --seed resnet18 --steps 3
+//	go run ./bench/trainstep --arch "$(go run ./cmd/einspace sample --seed 7)" --cpuprofile /tmp/cpu.prof
 package main
 
 import (
