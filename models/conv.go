@@ -81,19 +81,16 @@ func convWeightGradient(x, dy *Node, geo convGeometry) *Node {
 	return Transpose(dwT, 0, 1)
 }
 
-// convInputGradient is dX, the transposed convolution of dy: dy dilated by the stride and padded so that a
-// stride-1 convolution with the flipped kernel lands on x's grid, shaped (C,H,W,B).
+// convInputGradient is dX, shaped (C,H,W,B). For stride 1 it is the transposed convolution of dy: dy padded
+// by k-1-p on every side (which, for stride 1, makes its spatial size H+k-1) convolved with the flipped
+// kernel; strided convolutions take convInputGradientStrided.
 func convInputGradient(w, dy *Node, geo convGeometry) *Node {
-	k, s := geo.k, geo.s
-	if s > 1 {
+	if geo.s > 1 {
 		return convInputGradientStrided(w, dy, geo)
 	}
-	// dy (out,H',W',B) dilated by s and padded by k-1-p in front; the back padding makes the spatial
-	// length H+k-1, so that a valid k×k convolution has output length H.
-	front := k - 1 - geo.p
-	backH := geo.h + geo.p - 1 - (geo.ho-1)*s
-	backW := geo.w + geo.p - 1 - (geo.wo-1)*s
-	d := padHW(dy, front, backH, front, backW)
+	k := geo.k
+	pad := k - 1 - geo.p
+	d := padHW(dy, pad, pad, pad, pad)
 	// W' [C, out·k·k] with column o·k·k+i·k+j = W[c·k·k+(k-1-i)·k+(k-1-j), o].
 	wf := Reshape(w, geo.c, k, k, geo.out)
 	if k > 1 {
@@ -113,13 +110,12 @@ func convInputGradient(w, dy *Node, geo convGeometry) *Node {
 // scatter-added into the padded input grid, which is then cut back to x's.
 func convInputGradientStrided(w, dy *Node, geo convGeometry) *Node {
 	dyRows := Reshape(dy, geo.out, geo.ho, geo.wo*geo.b)
-	// A patch source on zeros shaped like x gives the geometry; only its view's shape is used.
-	src := newPatchSource(Zeros(dy.Graph(), shapes.Make(dy.DType(), geo.c, geo.h, geo.w, geo.b)), geo.k, geo.s, geo.p)
-	acc := Zeros(dy.Graph(), src.view.Shape())
-	for h0, h1 := range src.bands() {
+	layout := newPatchLayout(dy.Graph(), geo.c, geo.h, geo.w, geo.b, geo.k, geo.s, geo.p)
+	acc := Zeros(dy.Graph(), shapes.Make(dy.DType(), layout.viewDims()...))
+	for h0, h1 := range layout.bands() {
 		dyBand := Reshape(sliceAxis(dyRows, 1, h0, h1), geo.out, (h1-h0)*geo.wo*geo.b)
 		dp := DotGeneral(w, []int{1}, nil, dyBand, []int{0}, nil) // [C·k·k, band]
-		acc = src.scatterRows(acc, dp, h0, h1)
+		acc = layout.scatterRows(acc, dp, h0, h1)
 	}
 	grid := Reshape(acc, geo.c, geo.h+2*geo.p, -1, geo.b) // (C, Hp, Wq·s, B)
 	return sliceAxis(sliceAxis(grid, 1, geo.p, geo.p+geo.h), 2, geo.p, geo.p+geo.w)
@@ -139,38 +135,52 @@ var patchBandBytes = 16 << 20
 // (c,i,j,h') starts at row c·Hp+h'·s+i, column block j/s and phase j%s, and takes W' column blocks of B
 // numbers, which for s = 1 are one contiguous run of W'·B numbers.
 type patchSource struct {
+	patchLayout
 	x, view  *Node // x, and x padded and viewed as [C·Hp, Wq, s, B]
+	identity bool  // k = 1, s = 1, p = 0: the patch matrix is x itself
+}
+
+// patchLayout is the geometry of a patch matrix: of x (C,H,W,B) padded to Hp = H+2p rows and Wq·s ≥ W+2p
+// columns, for a k×k kernel with stride s and H'×W' outputs.
+type patchLayout struct {
+	g        *Graph
 	c, hp, b int
+	wq       int
 	k, s     int
 	ho, wo   int
-	identity bool // k = 1, s = 1, p = 0: the patch matrix is x itself
 }
+
+func newPatchLayout(g *Graph, c, h, w, b, k, s, p int) patchLayout {
+	return patchLayout{g: g, c: c, hp: h + 2*p, b: b, wq: (w + 2*p + s - 1) / s, k: k, s: s,
+		ho: outSize(h, k, s, p), wo: outSize(w, k, s, p)}
+}
+
+// viewDims is the shape of the padded view, [C·Hp, Wq, s, B].
+func (l patchLayout) viewDims() []int { return []int{l.c * l.hp, l.wq, l.s, l.b} }
 
 func newPatchSource(x *Node, k, s, p int) patchSource {
 	d := x.Shape().Dimensions
 	c, h, w, b := d[0], d[1], d[2], d[3]
-	src := patchSource{x: x, c: c, hp: h + 2*p, b: b, k: k, s: s, ho: outSize(h, k, s, p), wo: outSize(w, k, s, p)}
+	src := patchSource{patchLayout: newPatchLayout(x.Graph(), c, h, w, b, k, s, p), x: x}
 	if k == 1 && s == 1 && p == 0 {
 		src.identity = true
 		return src
 	}
-	wp := w + 2*p
-	wq := (wp + s - 1) / s
-	x = padHW(x, p, p, p, p+wq*s-wp)
-	src.view = Reshape(x, c*src.hp, wq, s, b)
+	x = padHW(x, p, p, p, src.wq*s-w-p)
+	src.view = Reshape(x, src.viewDims()...)
 	return src
 }
 
 // bands yields the bands of output rows [h0, h1) that rows builds: as few as keep each within
 // patchBandBytes, of even height.
-func (src patchSource) bands() func(yield func(h0, h1 int) bool) {
-	rowBytes := src.c * src.k * src.k * src.wo * src.b * 4
-	n := (src.ho*rowBytes + patchBandBytes - 1) / patchBandBytes
-	n = min(max(n, 1), src.ho)
-	step := (src.ho + n - 1) / n
+func (l patchLayout) bands() func(yield func(h0, h1 int) bool) {
+	rowBytes := l.c * l.k * l.k * l.wo * l.b * 4
+	n := (l.ho*rowBytes + patchBandBytes - 1) / patchBandBytes
+	n = min(max(n, 1), l.ho)
+	step := (l.ho + n - 1) / n
 	return func(yield func(h0, h1 int) bool) {
-		for h0 := 0; h0 < src.ho; h0 += step {
-			if !yield(h0, min(h0+step, src.ho)) {
+		for h0 := 0; h0 < l.ho; h0 += step {
+			if !yield(h0, min(h0+step, l.ho)) {
 				return
 			}
 		}
@@ -205,27 +215,26 @@ func (src patchSource) rows(h0, h1 int, dep *Node) *Node {
 
 // starts are the gather's start indices for output rows [h0, h1), shaped (C,k,k,h1-h0,3): per (c,i,j,h')
 // the view's row, column block and phase. They exist only after dep, if dep is not nil.
-func (src patchSource) starts(h0, h1 int, dep *Node) *Node {
-	k, s := src.k, src.s
-	starts := make([]int32, 0, src.c*k*k*(h1-h0)*3)
-	for ci := range src.c {
+func (l patchLayout) starts(h0, h1 int, dep *Node) *Node {
+	k, s := l.k, l.s
+	starts := make([]int32, 0, l.c*k*k*(h1-h0)*3)
+	for ci := range l.c {
 		for i := range k {
 			for j := range k {
 				for oh := h0; oh < h1; oh++ {
-					starts = append(starts, int32(ci*src.hp+oh*s+i), int32(j/s), int32(j%s))
+					starts = append(starts, int32(ci*l.hp+oh*s+i), int32(j/s), int32(j%s))
 				}
 			}
 		}
 	}
-	return Reshape(after(Const(src.view.Graph(), starts), dep), src.c, k, k, h1-h0, 3)
+	return Reshape(after(Const(l.g, starts), dep), l.c, k, k, h1-h0, 3)
 }
 
 // scatterRows is the adjoint of rows: it adds the patch-matrix band dp [C·k·k, (h1-h0)·W'·B] of output
 // rows [h0, h1) into acc, a tensor shaped like the padded view, where each patch entry came from (col2im).
-func (src patchSource) scatterRows(acc, dp *Node, h0, h1 int) *Node {
-	k := src.k
-	updates := Reshape(dp, src.c, k, k, h1-h0, 1, src.wo, 1, src.b)
-	return BackendScatterSum(acc, src.starts(h0, h1, nil), updates, 4, []int{4, 5, 6, 7}, nil, []int{0, 1, 2}, false, false)
+func (l patchLayout) scatterRows(acc, dp *Node, h0, h1 int) *Node {
+	updates := Reshape(dp, l.c, l.k, l.k, h1-h0, 1, l.wo, 1, l.b)
+	return BackendScatterSum(acc, l.starts(h0, h1, nil), updates, 4, []int{4, 5, 6, 7}, nil, []int{0, 1, 2}, false, false)
 }
 
 // padHW zero-pads the spatial axes of x (C,H,W,B) by top and bottom rows and left and right columns.
@@ -256,8 +265,8 @@ func sliceAxisAfter(x *Node, axis, lo, hi int, dep *Node) *Node {
 	return GatherSlices(x, []int{axis}, start, []int{hi - lo}, true)
 }
 
-// after is the small tensor x (gather indices), available only once dep has been computed: what depends on
-// it then runs after dep.
+// after is x, a small tensor (gather indices), available only once dep has been computed: what depends on
+// it then runs after dep. (The barrier copies x if anything else still needs it, hence small.)
 func after(x, dep *Node) *Node {
 	if dep == nil {
 		return x
