@@ -33,13 +33,9 @@ func InNotebook() bool { return gonbui.IsNotebook }
 // []*viz.Chart, a Table, a Progress, []viz.Epoch (training curves), a *grammar.SampleStudy (its
 // histograms) or a string (as text). Several values are shown one after the other in one output.
 func Display(xs ...any) error {
-	var parts []part
-	for _, x := range xs {
-		p, err := partsOf(x)
-		if err != nil {
-			return err
-		}
-		parts = append(parts, p...)
+	parts, err := partsOfAll(xs)
+	if err != nil {
+		return err
 	}
 	return show(titleOf(parts), parts)
 }
@@ -55,6 +51,20 @@ type part struct {
 // HTML is markup that Display shows as it is (images as data: URLs, small tables of your own).
 type HTML string
 
+// partsOfAll is the parts of every value, in order.
+func partsOfAll(xs []any) ([]part, error) {
+	var parts []part
+	for _, x := range xs {
+		p, err := partsOf(x)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, p...)
+	}
+	return parts, nil
+}
+
+// partsOf is what Display shows for one value.
 func partsOf(x any) ([]part, error) {
 	switch v := x.(type) {
 	case *grammar.Arch:

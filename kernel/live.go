@@ -61,13 +61,9 @@ func NewLive(title string) *Live {
 
 // Update redraws the view with xs (anything Display shows).
 func (l *Live) Update(xs ...any) error {
-	var parts []part
-	for _, x := range xs {
-		p, err := partsOf(x)
-		if err != nil {
-			return err
-		}
-		parts = append(parts, p...)
+	parts, err := partsOfAll(xs)
+	if err != nil {
+		return err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
