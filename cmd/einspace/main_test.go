@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/einspace-go/einspace/grammar"
+	"github.com/einspace-go/einspace/models"
 )
 
 func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, status int) {
@@ -148,5 +152,33 @@ func TestTrain(t *testing.T) {
 	_, errOut, status = runCLI(t, "", "train", "vit", "--dataset", "cifar10")
 	if status != 2 || !strings.Contains(errOut, "valid names are addnist") {
 		t.Errorf("unknown dataset: status %d, %s", status, errOut)
+	}
+}
+
+// TestTrainInterrupted checks what `einspace train` says and keeps when a signal stops it mid-run: the
+// completed epochs in the message, and the model saved where --save asked.
+func TestTrainInterrupted(t *testing.T) {
+	a, err := grammar.ParseArch("routing[im2col3k1s1p, computation<linear16>, col2im]", grammar.ImShape(1, 8, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := models.Compile(a, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := models.New(net, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "model")
+	res := models.Result{Epochs: []models.EpochMetrics{{Epoch: 1, ValAccuracy: 0.125}}}
+	var errOut bytes.Buffer
+	err = interrupted(&env{stderr: &errOut}, m, res, dir)
+	want := "interrupted after 1 completed epoch(s) (last validation accuracy 12.50%); the model as it stood is saved in " + dir
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	if _, err := models.Load(net, dir); err != nil {
+		t.Errorf("the saved model does not load: %v", err)
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -144,6 +146,9 @@ epoch, batch 256) and reports per-epoch loss and accuracy, then test accuracy.`)
 		}
 	})
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return interrupted(e, m, res, *save)
+		}
 		return err
 	}
 	test, err := m.Evaluate(models.Dataset{Images: ds.Test.Images, Labels: ds.Test.Labels}, cfg.BatchSize)
@@ -165,6 +170,23 @@ epoch, batch 256) and reports per-epoch loss and accuracy, then test accuracy.`)
 	}
 	fmt.Fprintf(e.stdout, "validation %.2f%%, test %.2f%% in %v\n", 100*res.ValAccuracy, 100*test.Accuracy, res.Duration.Round(time.Millisecond))
 	return nil
+}
+
+// interrupted reports a training run stopped by a signal: the epochs it completed and, if --save was
+// given, where the model as it stood was saved, so that an interrupted run keeps what it computed.
+func interrupted(e *env, m *models.Model, res models.Result, save string) error {
+	fmt.Fprintf(e.stderr, "\r%-80s\r", "") // clear the progress bar
+	msg := fmt.Sprintf("interrupted after %d completed epoch(s)", len(res.Epochs))
+	if n := len(res.Epochs); n > 0 {
+		msg += fmt.Sprintf(" (last validation accuracy %.2f%%)", 100*res.Epochs[n-1].ValAccuracy)
+	}
+	if save != "" {
+		if err := m.Save(save); err != nil {
+			return fmt.Errorf("%s; saving the model to %s failed: %w", msg, save, err)
+		}
+		msg += "; the model as it stood is saved in " + save
+	}
+	return errors.New(msg)
 }
 
 // reorder moves flags before the positional argument, so that `einspace train ARCH --dataset x` works as
