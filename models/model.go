@@ -13,7 +13,9 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 
-	_ "github.com/gomlx/compute/gobackend" // registers the pure-Go backend, "go"
+	"github.com/gomlx/compute/gobackend" // registers the pure-Go backend, "go"
+
+	"github.com/einspace-go/einspace/internal/simdcheck"
 )
 
 var (
@@ -32,6 +34,8 @@ const DefaultBackend = "go:ops_sequential,creation_order"
 
 // Backend returns the process's GoMLX backend, created on first use: the one named by the environment
 // variable GOMLX_BACKEND ("<name>:<config>", e.g. "go:parallelism=2") if set, else DefaultBackend.
+// The pure-Go backend is refused, with an error that says why, when the program was built with a Go
+// toolchain whose vector loads read past the end of their slices (internal/simdcheck).
 func Backend() (compute.Backend, error) {
 	backendOnce.Do(func() {
 		defer func() { // compute.New panics on an unknown backend name
@@ -43,6 +47,9 @@ func Backend() (compute.Backend, error) {
 			backend, backendErr = compute.NewWithConfig(config)
 		} else {
 			backend, backendErr = compute.NewWithConfig(DefaultBackend)
+		}
+		if backendErr == nil && backend.Name() == gobackend.BackendName {
+			backendErr = simdcheck.Check()
 		}
 	})
 	return backend, backendErr

@@ -1,4 +1,16 @@
-# Sourced by every script: the toolchain this project builds with (see README).
-export GOTOOLCHAIN=go1.27.3   # the machine's Go fetches this toolchain through the module proxy
+# Sourced by every script, and by you (`source scripts/env.sh`): the toolchain this project builds with.
+#
+# It is go1.27.3 with our patch to simd/archsimd (scripts/setup-toolchain.sh, docs/ARCHSIMD-PART-LOADS.md),
+# kept outside the repository and put first on PATH; GOTOOLCHAIN=local stops the go command from
+# switching to an unpatched toolchain.
+_einspace_repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+EINSPACE_GOROOT="$(bash "$_einspace_repo/scripts/setup-toolchain.sh")" || return 1 2>/dev/null || exit 1
+export EINSPACE_GOROOT
+case "$PATH" in
+  "$EINSPACE_GOROOT/bin:"*) ;;
+  *) export PATH="$EINSPACE_GOROOT/bin:$PATH" ;;
+esac
+unset _einspace_repo
+export GOTOOLCHAIN=local
 export GOEXPERIMENT=simd      # GoMLX trains 6-12x faster with it
 export GOFLAGS="${GOFLAGS:-} -mod=mod"

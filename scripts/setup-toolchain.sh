@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the project's Go toolchain: a copy of go1.27.3 (fetched through the module proxy like any
+# toolchain) outside the repository, with our patch patches/go1.27.3-archsimd-part-loads.patch applied,
+# which makes simd/archsimd's Load*Part functions read only the slice they are given (upstream report:
+# docs/ARCHSIMD-PART-LOADS.md). Without it, training with GOEXPERIMENT=simd dies at random with SIGSEGV.
+#
+# Idempotent and cheap when done: the copy records the patch it was built with, and is rebuilt when the
+# patch changes. scripts/env.sh runs this when needed and puts the copy first on PATH.
+#
+#   bash scripts/setup-toolchain.sh     # prints the patched GOROOT
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+version=go1.27.3
+patch_file="$repo/patches/$version-archsimd-part-loads.patch"
+root="${EINSPACE_GOROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/einspace/$version-safe-simd}"
+marker="$root/EINSPACE_PATCH"
+want="$(sha256sum "$patch_file" | cut -d' ' -f1)"
+
+if [ -x "$root/bin/go" ] && [ "$(cat "$marker" 2>/dev/null)" = "$want" ]; then
+  echo "$root"
+  exit 0
+fi
+
+# The pristine toolchain is a module; `go mod download` works with any Go >= 1.21 and from any directory.
+goos="$(GOTOOLCHAIN=local go env GOHOSTOS)"
+goarch="$(GOTOOLCHAIN=local go env GOHOSTARCH)"
+module="golang.org/toolchain@v0.0.1-$version.$goos-$goarch"
+pristine="$(cd "$(mktemp -d)" && GOTOOLCHAIN=local GOFLAGS= go mod download -json "$module" |
+  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+if [ ! -x "$pristine/bin/go" ]; then
+  echo "setup-toolchain: could not fetch $module through the module proxy" >&2
+  exit 1
+fi
+
+echo "setup-toolchain: copying $pristine to $root and applying $(basename "$patch_file")" >&2
+tmp="$root.tmp.$$"
+rm -rf "$tmp"
+mkdir -p "$(dirname "$root")"
+cp -a "$pristine" "$tmp"
+chmod -R u+w "$tmp"
+if command -v patch >/dev/null; then
+  patch --quiet --forward -p1 -d "$tmp" < "$patch_file"
+else
+  (cd "$tmp" && GIT_CEILING_DIRECTORIES="$tmp" git apply -p1 "$patch_file")
+fi
+echo "$want" > "$tmp/EINSPACE_PATCH"
+rm -rf "$root"
+mv "$tmp" "$root"
+echo "$root"
