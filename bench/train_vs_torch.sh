@@ -10,6 +10,9 @@
 # Go side: bench/trainstep (1 warm-up step that includes compiling the graph, then GO_STEPS timed steps).
 # PyTorch side: bench/torch_einspace.py with Debian's python3-torch, 2 threads (1 warm-up, TORCH_STEPS timed).
 # Raw JSON lines are kept in $OUT (default: a temporary directory, printed at the end).
+# BASELINE_GOROOT=DIR also times the Go side built with the toolchain at DIR, alternated with the others
+# (for example the unpatched go1.27.3, to measure what patches/ cost: it runs with
+# EINSPACE_ALLOW_UNPATCHED_SIMD=1 and may crash at random, docs/ARCHSIMD-PART-LOADS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -24,8 +27,12 @@ mkdir -p "$OUT"
 
 go build -o bin/einspace ./cmd/einspace
 go build -o "$OUT/trainstep" ./bench/trainstep
+if [ -n "${BASELINE_GOROOT:-}" ]; then
+  "$BASELINE_GOROOT/bin/go" build -o "$OUT/trainstep-baseline" ./bench/trainstep
+  echo "baseline go: $("$BASELINE_GOROOT/bin/go" version) at $BASELINE_GOROOT"
+fi
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p')), $(grep -o -w 'avx2\|avx512f\|avx512_bf16' /proc/cpuinfo | sort -u | tr '\n' ' '), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "go: $(go version), GOEXPERIMENT=$GOEXPERIMENT, GOMLX_BACKEND=${GOMLX_BACKEND:-unset (models.DefaultBackend)}"
 echo "torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), $THREADS threads"
 for round in $(seq 1 "$ROUNDS"); do
@@ -33,6 +40,12 @@ for round in $(seq 1 "$ROUNDS"); do
     arch=$(bin/einspace show --format json "$seed")
     echo "round $round $seed: go ($GO_STEPS steps) ..." >&2
     "$OUT/trainstep" --seed "$seed" --steps "$GO_STEPS" --warmup 1 | sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"go\", /" >>"$OUT/results.jsonl"
+    if [ -n "${BASELINE_GOROOT:-}" ]; then
+      echo "round $round $seed: go baseline ($GO_STEPS steps) ..." >&2
+      EINSPACE_ALLOW_UNPATCHED_SIMD=1 "$OUT/trainstep-baseline" --seed "$seed" --steps "$GO_STEPS" --warmup 1 |
+        sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"go-baseline\", /" >>"$OUT/results.jsonl" ||
+        echo "round $round $seed: go baseline failed (exit $?)" >&2
+    fi
     echo "round $round $seed: pytorch ($TORCH_STEPS steps) ..." >&2
     /usr/bin/python3 bench/torch_einspace.py --arch "$arch" --steps "$TORCH_STEPS" --warmup 1 --threads "$THREADS" |
       sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"torch\", /" >>"$OUT/results.jsonl"
@@ -45,8 +58,10 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 seeds = list(dict.fromkeys(r["seed_name"] for r in rows))
 print()
-print("| seed | params | GoMLX images/s (rounds) | PyTorch images/s (rounds) | ratio Go/PyTorch | GoMLX peak RSS | PyTorch peak RSS |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+base = any(r["side"] == "go-baseline" for r in rows)
+print("| seed | params | GoMLX images/s (rounds) | PyTorch images/s (rounds) | ratio Go/PyTorch | GoMLX peak RSS | PyTorch peak RSS |"
+      + (" baseline Go images/s (rounds) | Go/baseline |" if base else ""))
+print("|---|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if base else ""))
 for s in seeds:
     g = [r for r in rows if r["seed_name"] == s and r["side"] == "go"]
     t = [r for r in rows if r["seed_name"] == s and r["side"] == "torch"]
@@ -55,7 +70,11 @@ for s in seeds:
     gm, tm = sum(gi) / len(gi), sum(ti) / len(ti)
     fmt = lambda xs: ", ".join(f"{x:.1f}" for x in xs)
     print(f"| {s} | {g[0]['params']:,} | **{gm:.1f}** ({fmt(gi)}) | **{tm:.1f}** ({fmt(ti)}) | **{gm / tm:.2f}×** | "
-          f"{max(r['peak_rss_mb'] for r in g) / 1024:.2f} GiB | {max(r['peak_rss_mb'] for r in t) / 1024:.2f} GiB |")
+          f"{max(r['peak_rss_mb'] for r in g) / 1024:.2f} GiB | {max(r['peak_rss_mb'] for r in t) / 1024:.2f} GiB |", end="")
+    bi = [r["images_per_second"] for r in rows if r["seed_name"] == s and r["side"] == "go-baseline"]
+    if base:
+        print(f" **{sum(bi) / len(bi):.1f}** ({fmt(bi)}) | **{gm / (sum(bi) / len(bi)):.3f}×** |" if bi else " crashed | |", end="")
+    print()
 PY
 echo
 echo "raw results: $OUT/results.jsonl"

@@ -20,9 +20,11 @@ const (
 	GoNBVersion      = "v0.11.5"
 	GoimportsVersion = "v0.52.0"
 	GoplsVersion     = "v0.23.0"
-	// Toolchain and experiment the kernel runs cells with: the repository's own (scripts/env.sh).
-	Toolchain    = "go1.27.3"
+	// GoExperiment is the experiment the kernel runs cells with, as scripts/env.sh sets it.
 	GoExperiment = "simd"
+	// ToolchainMarker is the file scripts/setup-toolchain.sh writes at the root of the project's patched
+	// Go toolchain (docs/ARCHSIMD-PART-LOADS.md); the kernel runs cells only with a toolchain that has it.
+	ToolchainMarker = "EINSPACE_PATCH"
 	// KernelName is the name notebooks select: "kernelspec": {"name": "einspace"}.
 	KernelName = "einspace"
 )
@@ -56,7 +58,7 @@ type InstallOptions struct {
 
 // Install sets up notebooks for a checkout: Debian's Jupyter packages when missing (as root), GoNB and
 // goimports (and optionally gopls) built from a throwaway module, and the Jupyter kernel "einspace", whose
-// kernel.json runs GoNB with -go_work=<checkout> and the project's GOTOOLCHAIN and GOEXPERIMENT, so that
+// kernel.json runs GoNB with -go_work=<checkout>, the project's patched toolchain and GOEXPERIMENT, so that
 // notebook cells import the checkout's packages with no set-up cell. It returns the kernelspec's path.
 // Every step is skipped when already done, so running it again is cheap.
 func Install(ctx context.Context, o InstallOptions) (string, error) {
@@ -88,12 +90,16 @@ func Install(ctx context.Context, o InstallOptions) (string, error) {
 	if o.Gopls {
 		tools = append(tools, struct{ module, pkg, version, binary string }{"golang.org/x/tools/gopls", "golang.org/x/tools/gopls", GoplsVersion, "gopls"})
 	}
+	goroot, err := projectGoroot(ctx)
+	if err != nil {
+		return "", err
+	}
 	for _, t := range tools {
 		if err := installTool(ctx, log, gobin, t.module, t.pkg, t.version, t.binary); err != nil {
 			return "", err
 		}
 	}
-	return writeKernelSpec(log, repo, gobin, o.JupyterDataDir)
+	return writeKernelSpec(log, repo, gobin, goroot, o.JupyterDataDir)
 }
 
 // repoDir returns the checkout: dir, or the directory of this module's go.mod above the working directory.
@@ -132,8 +138,24 @@ func run(ctx context.Context, log io.Writer, dir string, env []string, name stri
 	return nil
 }
 
-// toolEnv is the environment the Go tools are built in: the project's toolchain, no workspace.
-var toolEnv = []string{"GOTOOLCHAIN=" + Toolchain, "GOEXPERIMENT=" + GoExperiment, "GOFLAGS=", "GOWORK=off"}
+// toolEnv is the environment the Go tools are built in: the go command on PATH, which must be the
+// project's toolchain (projectGoroot checks), with no switching, no workspace.
+var toolEnv = []string{"GOTOOLCHAIN=local", "GOEXPERIMENT=" + GoExperiment, "GOFLAGS=", "GOWORK=off"}
+
+// projectGoroot returns the GOROOT of the go command on PATH, refusing any but the project's patched
+// toolchain: cells built with another would crash at random (docs/ARCHSIMD-PART-LOADS.md).
+func projectGoroot(ctx context.Context) (string, error) {
+	goroot, err := goEnv(ctx, "GOROOT")
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(filepath.Join(goroot, ToolchainMarker)); err != nil {
+		return "", fmt.Errorf("kernel install: the go command on PATH (GOROOT %s) is not the project's patched toolchain, "+
+			"and notebook cells built with it could crash with SIGSEGV (docs/ARCHSIMD-PART-LOADS.md); "+
+			"run bash scripts/setup-notebooks.sh, or source scripts/env.sh first", goroot)
+	}
+	return goroot, nil
+}
 
 func goEnv(ctx context.Context, name string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "env", name)
@@ -213,14 +235,12 @@ type kernelSpec struct {
 	Env           map[string]string `json:"env"`
 }
 
-// KernelSpec returns the kernel.json Install writes for a checkout, with GoNB and the Go tools in gobin.
-// GOFLAGS is emptied: the project's -mod=mod is not allowed in workspace mode. EINSPACE_ECHARTS points
-// at the checkout's ECharts cache, since notebooks may live outside the checkout.
-func KernelSpec(repo, gobin string) ([]byte, error) {
-	dirs := []string{gobin}
-	if goBin, err := exec.LookPath("go"); err == nil {
-		dirs = append(dirs, filepath.Dir(goBin))
-	}
+// KernelSpec returns the kernel.json Install writes for a checkout, with GoNB and the Go tools in gobin
+// and the project's toolchain at goroot, first on PATH and never switched (GOTOOLCHAIN=local). GOFLAGS is
+// emptied: the project's -mod=mod is not allowed in workspace mode. EINSPACE_ECHARTS points at the
+// checkout's ECharts cache, since notebooks may live outside the checkout.
+func KernelSpec(repo, gobin, goroot string) ([]byte, error) {
+	dirs := []string{filepath.Join(goroot, "bin"), gobin}
 	dirs = append(dirs, filepath.SplitList(os.Getenv("PATH"))...)
 	seen := map[string]bool{}
 	var kept []string
@@ -237,7 +257,7 @@ func KernelSpec(repo, gobin string) ([]byte, error) {
 		Language:      "go",
 		InterruptMode: "message",
 		Env: map[string]string{
-			"GOTOOLCHAIN":  Toolchain,
+			"GOTOOLCHAIN":  "local",
 			"GOEXPERIMENT": GoExperiment,
 			"GOFLAGS":      "",
 			"PATH":         path,
@@ -248,7 +268,7 @@ func KernelSpec(repo, gobin string) ([]byte, error) {
 	return json.MarshalIndent(spec, "", "  ")
 }
 
-func writeKernelSpec(log io.Writer, repo, gobin, dataDir string) (string, error) {
+func writeKernelSpec(log io.Writer, repo, gobin, goroot, dataDir string) (string, error) {
 	if dataDir == "" {
 		dataDir = os.Getenv("JUPYTER_DATA_DIR")
 	}
@@ -263,7 +283,7 @@ func writeKernelSpec(log io.Writer, repo, gobin, dataDir string) (string, error)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	spec, err := KernelSpec(repo, gobin)
+	spec, err := KernelSpec(repo, gobin, goroot)
 	if err != nil {
 		return "", err
 	}

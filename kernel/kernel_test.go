@@ -124,7 +124,7 @@ func TestLoadEChartsOutsideNotebookIsNoOp(t *testing.T) {
 }
 
 func TestKernelSpec(t *testing.T) {
-	raw, err := kernel.KernelSpec("/src/einspace", "/opt/go/bin")
+	raw, err := kernel.KernelSpec("/src/einspace", "/opt/go/bin", "/cache/go1.27.3-safe-simd")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,14 +139,14 @@ func TestKernelSpec(t *testing.T) {
 	if fmt.Sprint(spec.Argv) != fmt.Sprint(want) {
 		t.Errorf("argv = %q, want %q", spec.Argv, want)
 	}
-	for k, v := range map[string]string{"GOTOOLCHAIN": "go1.27.3", "GOEXPERIMENT": "simd", "GOFLAGS": "",
+	for k, v := range map[string]string{"GOTOOLCHAIN": "local", "GOEXPERIMENT": "simd", "GOFLAGS": "",
 		viz.EChartsEnv: "/src/einspace/.cache/echarts/echarts.min.js"} {
 		if got, ok := spec.Env[k]; !ok || got != v {
 			t.Errorf("env %s = %q, want %q", k, got, v)
 		}
 	}
-	if !strings.HasPrefix(spec.Env["PATH"], "/opt/go/bin:") {
-		t.Errorf("PATH = %q, want the Go tools first", spec.Env["PATH"])
+	if !strings.HasPrefix(spec.Env["PATH"], "/cache/go1.27.3-safe-simd/bin:/opt/go/bin:") {
+		t.Errorf("PATH = %q, want the project's toolchain first, then the Go tools", spec.Env["PATH"])
 	}
 }
 

@@ -32,10 +32,16 @@ var (
 // on all four seeds (ready order runs early what could wait, and holds the result). docs/BENCHMARKS.md.
 const DefaultBackend = "go:ops_sequential,creation_order"
 
+// AllowUnpatchedSIMDEnv, set to 1, lets Backend use the pure-Go backend even when the program was built
+// with a toolchain whose vector loads read past their slices: only for measuring what the patch costs
+// (bench/train_vs_torch.sh BASELINE_GOROOT=...), since such a program may crash at random.
+const AllowUnpatchedSIMDEnv = "EINSPACE_ALLOW_UNPATCHED_SIMD"
+
 // Backend returns the process's GoMLX backend, created on first use: the one named by the environment
 // variable GOMLX_BACKEND ("<name>:<config>", e.g. "go:parallelism=2") if set, else DefaultBackend.
 // The pure-Go backend is refused, with an error that says why, when the program was built with a Go
-// toolchain whose vector loads read past the end of their slices (internal/simdcheck).
+// toolchain whose vector loads read past the end of their slices (internal/simdcheck), unless
+// AllowUnpatchedSIMDEnv is set.
 func Backend() (compute.Backend, error) {
 	backendOnce.Do(func() {
 		defer func() { // compute.New panics on an unknown backend name
@@ -48,7 +54,7 @@ func Backend() (compute.Backend, error) {
 		} else {
 			backend, backendErr = compute.NewWithConfig(DefaultBackend)
 		}
-		if backendErr == nil && backend.Name() == gobackend.BackendName {
+		if backendErr == nil && backend.Name() == gobackend.BackendName && os.Getenv(AllowUnpatchedSIMDEnv) != "1" {
 			backendErr = simdcheck.Check()
 		}
 	})
@@ -89,6 +95,30 @@ type Model struct {
 
 	opt              sgd
 	trainExec, evalx *model.Exec
+	fits             map[stepKind]bool // step shapes CheckMemory has passed
+}
+
+// stepKind is a compiled step's batch size and whether it trains.
+type stepKind struct {
+	batch int
+	train bool
+}
+
+// checkMemory refuses a step whose shape would not fit in memory, once per shape: the backend compiles
+// and allocates per shape, so the first step of a shape is where memory is committed.
+func (m *Model) checkMemory(batch int, train bool) error {
+	k := stepKind{batch, train}
+	if m.fits[k] {
+		return nil
+	}
+	if err := m.Net.CheckMemory(batch, train); err != nil {
+		return err
+	}
+	if m.fits == nil {
+		m.fits = map[stepKind]bool{}
+	}
+	m.fits[k] = true
+	return nil
 }
 
 // New returns a model of the network on the default Backend, its weights to be initialised from seed
@@ -163,6 +193,9 @@ func (m *Model) TrainStep(images []float32, labels []int32) (loss float64, corre
 	if b == 0 || len(images) != b*int(m.Net.Arch.Input.Size()) {
 		return 0, 0, fmt.Errorf("train step: %d image values for %d labels of shape %v", len(images), b, m.Net.Arch.Input)
 	}
+	if err := m.checkMemory(b, true); err != nil {
+		return 0, 0, err
+	}
 	if m.Store.GetVariable(lrPath) == nil {
 		if err := setLearningRate(m.Store, DefaultConfig().LR); err != nil {
 			return 0, 0, err
@@ -183,6 +216,9 @@ func (m *Model) SetLearningRate(lr float64) error { return setLearningRate(m.Sto
 // evalBatch runs the evaluation graph on examples [start, end) of s, padded to batch examples so that
 // every call reuses one compiled graph. It returns the summed loss, the correct count and the logits.
 func (m *Model) evalBatch(s Dataset, start, end, batch int) (loss float64, correct int, logits []float32, err error) {
+	if err := m.checkMemory(batch, false); err != nil {
+		return 0, 0, nil, err
+	}
 	size := int(m.Net.Arch.Input.Size())
 	n := end - start
 	x := make([]float32, batch*size)

@@ -24,6 +24,10 @@ type Config struct {
 	// EvalBatchSize is the batch size of evaluation (0: BatchSize).
 	EvalBatchSize int
 	Seed          uint64 // shuffling of the training data
+	// StartEpoch is the number of epochs a resumed run has already completed (ResumeRun): training
+	// begins with epoch StartEpoch+1, with the learning rate and data order an uninterrupted run would
+	// have there, so that resuming gives the same result as never stopping.
+	StartEpoch int
 	// OnStep, when set, is called after every training step (for progress bars): epoch and step count from
 	// 1, steps is the number of steps per epoch.
 	OnStep func(epoch, step, steps int, loss float64)
@@ -76,6 +80,9 @@ func (m *Model) Train(ctx context.Context, train, val Dataset, cfg Config, onEpo
 	if cfg.Epochs < 1 || cfg.BatchSize < 1 {
 		return res, fmt.Errorf("train: %d epochs of batch %d; both must be positive", cfg.Epochs, cfg.BatchSize)
 	}
+	if cfg.StartEpoch < 0 || cfg.StartEpoch > cfg.Epochs {
+		return res, fmt.Errorf("train: start after epoch %d of %d", cfg.StartEpoch, cfg.Epochs)
+	}
 	steps := train.Len() / cfg.BatchSize
 	if steps == 0 {
 		return res, fmt.Errorf("train: %d training examples do not fill one batch of %d", train.Len(), cfg.BatchSize)
@@ -112,13 +119,16 @@ func (m *Model) Train(ctx context.Context, train, val Dataset, cfg Config, onEpo
 		return res
 	}
 	for epoch := range cfg.Epochs {
+		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		if epoch < cfg.StartEpoch { // completed before a resume: only its shuffle is replayed
+			continue
+		}
 		t0 := time.Now()
 		// torch's CosineAnnealingLR stepped once per epoch, T_max = epochs.
 		lr := cfg.LR * (1 + math.Cos(math.Pi*float64(epoch)/float64(cfg.Epochs))) / 2
 		if err := m.SetLearningRate(lr); err != nil {
 			return finish(), err
 		}
-		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		em := EpochMetrics{Epoch: epoch + 1, LR: lr}
 		var lossSum float64
 		correct := 0

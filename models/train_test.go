@@ -2,8 +2,12 @@ package models
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/einspace-go/einspace/grammar"
@@ -245,5 +249,86 @@ func TestDeterminism(t *testing.T) {
 	}
 	if slices.Equal(a, c) {
 		t.Error("different seeds gave the same predictions")
+	}
+}
+
+// TestResumeRun stops a run after each possible epoch, resumes it from its run directory, and checks that
+// every epoch's metrics and the final predictions are exactly those of a run that never stopped.
+func TestResumeRun(t *testing.T) {
+	input := grammar.ImShape(3, 8, 8)
+	r := rand.New(rand.NewPCG(5, 5))
+	train, val := brightest(r, 96, input), brightest(r, 32, input)
+	cfg := DefaultConfig()
+	cfg.Epochs, cfg.BatchSize, cfg.Seed = 3, 16, 9
+	strip := func(es []EpochMetrics) []EpochMetrics {
+		out := slices.Clone(es)
+		for i := range out {
+			out[i].Duration = 0
+		}
+		return out
+	}
+	whole := parseModel(t, smallCNN, input, 3, 1)
+	want, err := whole.Train(context.Background(), train, val, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPred, err := whole.Predict(val.Images, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stop := 1; stop < cfg.Epochs; stop++ {
+		dir := t.TempDir()
+		m := parseModel(t, smallCNN, input, 3, 1)
+		rec := RecordOf(m.Net, cfg, "brightest 96/32")
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := m.Train(ctx, train, val, cfg, func(em EpochMetrics) {
+			rec.Completed = append(rec.Completed, em)
+			if _, err := SaveEpoch(dir, m, rec); err != nil {
+				t.Error(err)
+			}
+			if em.Epoch == stop {
+				cancel()
+			}
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("stop after %d: %v", stop, err)
+		}
+		resumed, got, err := ResumeRun(dir, m.Net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Completed) != stop || got.Checkpoint != fmt.Sprintf("epoch-%03d", stop) {
+			t.Fatalf("stop after %d: record %+v", stop, got)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 2 { // train.json and the one checkpoint
+			t.Errorf("stop after %d: run directory holds %d entries, want 2", stop, len(entries))
+		}
+		c := cfg
+		c.StartEpoch = stop
+		res, err := resumed.Train(context.Background(), train, val, c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := append(got.Completed, res.Epochs...)
+		if !slices.Equal(strip(all), strip(want.Epochs)) {
+			t.Errorf("stop after %d: epochs\n%+v\nwant\n%+v", stop, strip(all), strip(want.Epochs))
+		}
+		pred, err := resumed.Predict(val.Images, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(pred, wantPred) {
+			t.Errorf("stop after %d: predictions differ from the uninterrupted run's", stop)
+		}
+	}
+	other := parseModel(t, smallCNN, grammar.ImShape(3, 12, 12), 3, 1)
+	dir := t.TempDir()
+	if _, err := SaveEpoch(dir, other, RecordOf(other.Net, cfg, "x")); err != nil {
+		t.Fatal(err)
+	}
+	m := parseModel(t, smallCNN, input, 3, 1)
+	if _, _, err := ResumeRun(dir, m.Net); err == nil || !strings.Contains(err.Error(), "input shape [3 12 12], not [3 8 8]") {
+		t.Errorf("resuming another network's run: %v", err)
 	}
 }

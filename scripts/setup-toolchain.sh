@@ -21,11 +21,15 @@ if [ -x "$root/bin/go" ] && [ "$(cat "$marker" 2>/dev/null)" = "$want" ]; then
   exit 0
 fi
 
-# The pristine toolchain is a module; `go mod download` works with any Go >= 1.21 and from any directory.
-goos="$(GOTOOLCHAIN=local go env GOHOSTOS)"
-goarch="$(GOTOOLCHAIN=local go env GOHOSTARCH)"
+# The pristine toolchain is a module, which `go mod download` fetches with any Go >= 1.21, run outside
+# this module (whose go.mod asks for a newer Go than the machine's may be).
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+goos="$(GOTOOLCHAIN=local GOFLAGS= go env GOHOSTOS)"
+goarch="$(GOTOOLCHAIN=local GOFLAGS= go env GOHOSTARCH)"
 module="golang.org/toolchain@v0.0.1-$version.$goos-$goarch"
-pristine="$(cd "$(mktemp -d)" && GOTOOLCHAIN=local GOFLAGS= go mod download -json "$module" |
+pristine="$(GOTOOLCHAIN=local GOFLAGS= go mod download -json "$module" |
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
 if [ ! -x "$pristine/bin/go" ]; then
   echo "setup-toolchain: could not fetch $module through the module proxy" >&2

@@ -24,6 +24,11 @@ go vet ./...
 echo "== go test (full: 100,000-sample property test; the notebooks executed headless)"
 go test -count=1 -timeout 45m ./...
 
+echo "== stress (-short): 5 x 60 sampled architectures built and trained a step in one process"
+# The full stress (20 x 300, docs/BENCHMARKS.md "Stress") takes 15 minutes; this keeps a crash of the kind
+# fixed by patches/go1.27.3-archsimd-part-loads.patch from passing unnoticed.
+go test -count=5 -short -run '^TestRandomArchitectures$' ./models
+
 echo "== go test -race (-short: smaller sample counts under the race detector)"
 # checkptr is off because GoMLX's pure-Go backend trips it inside its matmul code (not ours); the race
 # detector itself stays on.

@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/einspace-go/einspace/models"
 )
 
 // usageError marks errors in what the user typed: they exit with status 2.
@@ -105,7 +107,7 @@ func run(args []string, e *env) int {
 			return 0
 		case errors.Is(err, errHelp):
 			return 0
-		case errors.As(err, new(usageError)):
+		case errors.As(err, new(usageError)), errors.As(err, new(*models.MemoryError)):
 			fmt.Fprintf(e.stderr, "einspace %s: %v\n", c.name, err)
 			return 2
 		default:

@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
-	"github.com/einspace-go/einspace/grammar"
 	"github.com/einspace-go/einspace/models"
 )
 
@@ -155,30 +159,140 @@ func TestTrain(t *testing.T) {
 	}
 }
 
-// TestTrainInterrupted checks what `einspace train` says and keeps when a signal stops it mid-run: the
-// completed epochs in the message, and the model saved where --save asked.
+// TestTrainInterrupted checks what `einspace train` says when a signal stops it: the completed epochs
+// and, with a run directory, where the last is saved and how to continue.
 func TestTrainInterrupted(t *testing.T) {
-	a, err := grammar.ParseArch("routing[im2col3k1s1p, computation<linear16>, col2im]", grammar.ImShape(1, 8, 8))
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := models.Compile(a, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := models.New(net, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "model")
-	res := models.Result{Epochs: []models.EpochMetrics{{Epoch: 1, ValAccuracy: 0.125}}}
 	var errOut bytes.Buffer
-	err = interrupted(&env{stderr: &errOut}, m, res, dir)
-	want := "interrupted after 1 completed epoch(s) (last validation accuracy 12.50%); the model as it stood is saved in " + dir
+	epochs := []models.EpochMetrics{{Epoch: 1, ValAccuracy: 0.125}, {Epoch: 2, ValAccuracy: 0.25}}
+	err := interrupted(&env{stderr: &errOut}, epochs, "runs/x")
+	want := "interrupted after 2 completed epoch(s) (last validation accuracy 25.00%); epoch 2 is saved in runs/x: run the same command with --resume to continue"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
 	}
-	if _, err := models.Load(net, dir); err != nil {
-		t.Errorf("the saved model does not load: %v", err)
+	if err := interrupted(&env{stderr: &errOut}, nil, ""); err == nil || err.Error() != "interrupted after 0 completed epoch(s)" {
+		t.Errorf("no epochs: %v", err)
+	}
+}
+
+// trainResult is the part of `einspace train --format json` that a resumed run must reproduce.
+type trainResult struct {
+	Epochs       int     `json:"epochs"`
+	ResumedAfter int     `json:"resumed_after"`
+	ValAccuracy  float64 `json:"val_accuracy"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	TrainLoss    float64 `json:"train_loss"`
+	Checkpoint   string  `json:"checkpoint"`
+}
+
+// TestTrainResumeAfterKill kills `einspace train --save DIR` with SIGKILL at a random point after its
+// first epoch (in a child process: this test binary), resumes it with --resume, and checks that the
+// result and every epoch's metrics are exactly those of a run that was never stopped.
+func TestTrainResumeAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains three times")
+	}
+	tmp := t.TempDir()
+	args := func(dir string) []string {
+		return []string{"train", "routing[im2col3k1s1p, computation<linear16>, col2im]", "--dataset", "mnist",
+			"--subset", "768", "--epochs", "4", "--batch", "64", "--seed", "3", "--format", "json", "--save", dir}
+	}
+	whole := filepath.Join(tmp, "whole")
+	out, errOut, status := runCLI(t, "", args(whole)...)
+	var want trainResult
+	if status != 0 || json.Unmarshal([]byte(out), &want) != nil || want.Epochs != 4 {
+		t.Fatalf("uninterrupted run: status %d: %s %s", status, out, errOut)
+	}
+
+	wantRec, err := models.ReadRunRecord(whole)
+	if err != nil || len(wantRec.Completed) != 4 {
+		t.Fatalf("uninterrupted run's record: %+v, %v", wantRec, err)
+	}
+	// Kill points: as soon as epoch 1 is recorded, then later into the run (mid-epoch, mid-save, or
+	// after the run finished, which --resume must also handle).
+	for i, delay := range []time.Duration{0, 40 * time.Millisecond, 130 * time.Millisecond, 400 * time.Millisecond, time.Second} {
+		killed := filepath.Join(tmp, fmt.Sprintf("killed-%d", i))
+		resumeAfterKill(t, args(killed), killed, delay, want, wantRec)
+	}
+	killed := filepath.Join(tmp, "killed-0")
+	_, errOut, status = runCLI(t, "", "train", "routing[im2col3k1s1p, computation<linear32>, col2im]", "--dataset", "mnist",
+		"--subset", "768", "--epochs", "4", "--batch", "64", "--seed", "3", "--save", killed, "--resume")
+	if status != 2 || !strings.Contains(errOut, "holds a run that trained architecture") {
+		t.Errorf("resuming with another architecture: status %d: %s", status, errOut)
+	}
+}
+
+// TestBuildRefusesWhatCannotFit: ResNet-18 on 3×2048×2048 inputs needs about 53 GiB for a forward pass of
+// two examples; `einspace build` says so and exits 2 instead of dying with the runtime's out-of-memory.
+func TestBuildRefusesWhatCannotFit(t *testing.T) {
+	if avail, _, ok := models.AvailableMemory(); !ok || avail > 50<<30 {
+		t.Skip("this machine may have the memory")
+	}
+	_, errOut, status := runCLI(t, "", "build", "--input", "3x2048x2048", "resnet18")
+	if status != 2 || !strings.Contains(errOut, "not enough memory to evaluate a batch of 2: the network needs about") ||
+		!strings.Contains(errOut, "is available (") {
+		t.Errorf("status %d: %s", status, errOut)
+	}
+}
+
+// resumeAfterKill runs the train command args in a child process, kills it with SIGKILL delay after its
+// first epoch is recorded in dir, resumes it in this process and checks the result and every epoch's
+// metrics against the uninterrupted run's.
+func resumeAfterKill(t *testing.T, args []string, dir string, delay time.Duration, want trainResult, wantRec models.RunRecord) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), cliChildEnv+"=1")
+	var childErr bytes.Buffer
+	cmd.Stderr = &childErr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		if rec, err := models.ReadRunRecord(dir); err == nil && len(rec.Completed) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("no epoch recorded in %s after 5 minutes: %s", dir, childErr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(delay)
+	_ = cmd.Process.Signal(syscall.SIGKILL) // fails only if the child already exited
+	_ = cmd.Wait()
+	rec, err := models.ReadRunRecord(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("killed %v after epoch 1 was recorded: %d epoch(s) completed", delay, len(rec.Completed))
+
+	_, errOut, status := runCLI(t, "", args...) // without --resume: refused, nothing overwritten
+	if status != 2 || !strings.Contains(errOut, "add --resume") {
+		t.Errorf("a second run into the same directory without --resume: status %d: %s", status, errOut)
+	}
+	out, errOut, status := runCLI(t, "", append(args, "--resume")...)
+	var got trainResult
+	if status != 0 || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("resumed run: status %d: %s %s", status, out, errOut)
+	}
+	if got.ResumedAfter != len(rec.Completed) || got.Epochs != 4 {
+		t.Errorf("resumed after %d of %d epochs, want after %d of 4", got.ResumedAfter, got.Epochs, len(rec.Completed))
+	}
+	if got.ValAccuracy != want.ValAccuracy || got.TestAccuracy != want.TestAccuracy || got.TrainLoss != want.TrainLoss {
+		t.Errorf("resumed run: %+v; uninterrupted run: %+v", got, want)
+	}
+	if got.Checkpoint != filepath.Join(dir, "epoch-004") {
+		t.Errorf("checkpoint %q, want %s/epoch-004", got.Checkpoint, dir)
+	}
+	rec, err = models.ReadRunRecord(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		x, y := wantRec.Completed[i], rec.Completed[i]
+		x.Duration, y.Duration = 0, 0
+		if x != y {
+			t.Errorf("epoch %d: resumed run %+v, uninterrupted %+v", i+1, y, x)
+		}
 	}
 }

@@ -8,10 +8,17 @@ import (
 	"testing"
 )
 
-// TestMain lets the test binary serve as the search's worker process: `einspace search` starts
-// os.Executable() with the argument eval-worker, which here is this test binary.
+// cliChildEnv, set to 1, makes the test binary run as the einspace command with its arguments.
+const cliChildEnv = "EINSPACE_TEST_CLI"
+
+// TestMain lets the test binary serve as the search's worker process (`einspace search` starts
+// os.Executable() with the argument eval-worker, which here is this test binary) and as the einspace
+// command itself for tests that must kill it.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "eval-worker" {
+		os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+	}
+	if os.Getenv(cliChildEnv) == "1" {
 		os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
 	}
 	os.Exit(m.Run())

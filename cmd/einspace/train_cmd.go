@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -84,7 +86,8 @@ epoch, batch 256) and reports per-epoch loss and accuracy, then test accuracy.`)
 	epochs := fs.Int("epochs", 8, "training epochs")
 	seed := fs.Uint64("seed", 0, "seed of the weights, the shuffling and the dataset build")
 	batch := fs.Int("batch", 256, "batch size")
-	save := fs.String("save", "", "directory to save the trained model to (a GoMLX checkpoint)")
+	save := fs.String("save", "", "run directory: a checkpoint after every epoch (DIR/epoch-NNN) and its record (DIR/train.json)")
+	resume := fs.Bool("resume", false, "continue the run in --save DIR from its last completed epoch (same ARCH, data and flags); start it if DIR holds none")
 	format := formatFlag(fs)
 	if err := parseFlags(e, fs, reorder(args)); err != nil {
 		return err
@@ -100,6 +103,9 @@ epoch, batch 256) and reports per-epoch loss and accuracy, then test accuracy.`)
 	}
 	if *epochs < 1 || *batch < 1 {
 		return usagef("--epochs and --batch must be positive")
+	}
+	if *resume && *save == "" {
+		return usagef("--resume needs --save DIR, the run directory to continue")
 	}
 	ctx, stop := signalContext()
 	defer stop()
@@ -121,13 +127,22 @@ epoch, batch 256) and reports per-epoch loss and accuracy, then test accuracy.`)
 	if err != nil {
 		return err
 	}
-	m, err := models.New(net, int64(*seed))
+	cfg := models.DefaultConfig()
+	cfg.Epochs, cfg.BatchSize, cfg.Seed = *epochs, *batch, *seed
+	rec := models.RecordOf(net, cfg, fmt.Sprintf("%s, subset %d, seed %d", *dataset, *subset, *seed))
+	m, old, err := startOrResume(e, net, rec, *save, *resume)
 	if err != nil {
 		return err
 	}
-	cfg := models.DefaultConfig()
-	cfg.Epochs, cfg.BatchSize, cfg.Seed = *epochs, *batch, *seed
+	rec.Completed, cfg.StartEpoch = old.Completed, len(old.Completed)
+	saved := "" // the checkpoint of the last completed epoch
+	if old.Checkpoint != "" {
+		saved = filepath.Join(*save, old.Checkpoint)
+	}
 	fmt.Fprintf(e.stderr, "%s; %s trainable parameters\n", ds, thousands(net.Params()))
+	if cfg.StartEpoch > 0 {
+		fmt.Fprintf(e.stderr, "resuming %s after epoch %d of %d\n", *save, cfg.StartEpoch, cfg.Epochs)
+	}
 	if *format == "text" {
 		cfg.OnStep = func(epoch, step, steps int, loss float64) {
 			width := 30
@@ -138,16 +153,30 @@ epoch, batch 256) and reports per-epoch loss and accuracy, then test accuracy.`)
 	}
 	train := models.Dataset{Images: ds.Train.Images, Labels: ds.Train.Labels}
 	val := models.Dataset{Images: ds.Val.Images, Labels: ds.Val.Labels}
-	res, err := m.Train(ctx, train, val, cfg, func(em models.EpochMetrics) {
+	trainCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var saveErr error
+	res, err := m.Train(trainCtx, train, val, cfg, func(em models.EpochMetrics) {
 		if *format == "text" {
 			fmt.Fprintf(e.stderr, "\r%-80s\r", "")
 			fmt.Fprintf(e.stdout, "epoch %d: lr %.4f  loss %.4f  train %.2f%%  val %.2f%%  %v\n", em.Epoch, em.LR, em.TrainLoss,
 				100*em.TrainAccuracy, 100*em.ValAccuracy, em.Duration.Round(time.Millisecond))
 		}
+		if *save == "" || em.Partial {
+			return
+		}
+		rec.Completed = append(rec.Completed, em)
+		if saved, saveErr = models.SaveEpoch(*save, m, rec); saveErr != nil {
+			cancel() // stop: going on would compute epochs that cannot be kept
+		}
 	})
+	if saveErr != nil {
+		return fmt.Errorf("after epoch %d: %w", len(rec.Completed), saveErr)
+	}
+	all := append(rec.Completed[:cfg.StartEpoch:cfg.StartEpoch], res.Epochs...) // before this run, and in it
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return interrupted(e, m, res, *save)
+			return interrupted(e, all, *save)
 		}
 		return err
 	}
@@ -155,36 +184,68 @@ epoch, batch 256) and reports per-epoch loss and accuracy, then test accuracy.`)
 	if err != nil {
 		return err
 	}
-	if *save != "" {
-		if err := m.Save(*save); err != nil {
-			return fmt.Errorf("save: %w", err)
-		}
+	valAcc := res.ValAccuracy
+	if len(res.Epochs) == 0 && len(all) > 0 { // a resumed run that had already finished
+		valAcc = all[len(all)-1].ValAccuracy
 	}
 	if *format == "json" {
-		return writeJSONLine(e.stdout, map[string]any{"arch": a.String(), "dataset": ds.Name, "params": res.Params,
-			"epochs": len(res.Epochs), "val_accuracy": 100 * res.ValAccuracy, "test_accuracy": 100 * test.Accuracy,
-			"train_loss": res.TrainLoss, "nan": res.NaN, "seconds": res.Duration.Seconds()})
+		out := map[string]any{"arch": a.String(), "dataset": ds.Name, "params": net.Params(),
+			"epochs": len(all), "resumed_after": cfg.StartEpoch, "val_accuracy": 100 * valAcc,
+			"test_accuracy": 100 * test.Accuracy, "train_loss": res.TrainLoss, "nan": res.NaN,
+			"seconds": res.Duration.Seconds()}
+		if len(res.Epochs) == 0 && len(all) > 0 {
+			out["train_loss"] = all[len(all)-1].TrainLoss
+		}
+		if saved != "" {
+			out["checkpoint"] = saved
+		}
+		return writeJSONLine(e.stdout, out)
 	}
 	if res.NaN {
 		fmt.Fprintln(e.stdout, "the loss became NaN: training stopped; the score is the last completed epoch's")
 	}
-	fmt.Fprintf(e.stdout, "validation %.2f%%, test %.2f%% in %v\n", 100*res.ValAccuracy, 100*test.Accuracy, res.Duration.Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "validation %.2f%%, test %.2f%% in %v\n", 100*valAcc, 100*test.Accuracy, res.Duration.Round(time.Millisecond))
+	if saved != "" {
+		fmt.Fprintf(e.stdout, "model after epoch %d saved in %s\n", len(all), saved)
+	}
 	return nil
 }
 
-// interrupted reports a training run stopped by a signal: the epochs it completed and, if --save was
-// given, where the model as it stood was saved, so that an interrupted run keeps what it computed.
-func interrupted(e *env, m *models.Model, res models.Result, save string) error {
-	fmt.Fprintf(e.stderr, "\r%-80s\r", "") // clear the progress bar
-	msg := fmt.Sprintf("interrupted after %d completed epoch(s)", len(res.Epochs))
-	if n := len(res.Epochs); n > 0 {
-		msg += fmt.Sprintf(" (last validation accuracy %.2f%%)", 100*res.Epochs[n-1].ValAccuracy)
-	}
-	if save != "" {
-		if err := m.Save(save); err != nil {
-			return fmt.Errorf("%s; saving the model to %s failed: %w", msg, save, err)
+// startOrResume returns the model a run starts from and the record of what it already completed: new
+// weights and an empty record, or, with resume and a run in dir, the last completed epoch of that run,
+// which must have trained the same thing. Without resume, a run already in dir is refused rather than
+// overwritten.
+func startOrResume(e *env, net *models.Network, rec models.RunRecord, dir string, resume bool) (*models.Model, models.RunRecord, error) {
+	if dir != "" {
+		old, err := models.ReadRunRecord(dir)
+		switch {
+		case err == nil && !resume:
+			return nil, old, usagef("%s already holds a training run (%d of %d epochs done): add --resume to continue it, or choose another --save directory", dir, len(old.Completed), old.Epochs)
+		case err == nil:
+			if m := old.Mismatch(rec); m != "" {
+				return nil, old, usagef("--resume: %s holds a run that trained %s; run the command that started it, or choose another --save directory", dir, m)
+			}
+			return models.ResumeRun(dir, net)
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, old, err
+		case resume:
+			fmt.Fprintf(e.stderr, "%s holds no run yet: starting one\n", dir)
 		}
-		msg += "; the model as it stood is saved in " + save
+	}
+	m, err := models.New(net, int64(rec.Seed))
+	return m, models.RunRecord{}, err
+}
+
+// interrupted reports a training run stopped by a signal: the epochs it completed and, with a run
+// directory, that the last of them is saved there and how to continue.
+func interrupted(e *env, completed []models.EpochMetrics, save string) error {
+	fmt.Fprintf(e.stderr, "\r%-80s\r", "") // clear the progress bar
+	msg := fmt.Sprintf("interrupted after %d completed epoch(s)", len(completed))
+	if n := len(completed); n > 0 {
+		msg += fmt.Sprintf(" (last validation accuracy %.2f%%)", 100*completed[n-1].ValAccuracy)
+		if save != "" {
+			msg += fmt.Sprintf("; epoch %d is saved in %s: run the same command with --resume to continue", n, save)
+		}
 	}
 	return errors.New(msg)
 }
@@ -210,7 +271,7 @@ func reorder(args []string) []string {
 
 func takesValue(flag string) bool {
 	switch strings.TrimLeft(flag, "-") {
-	case "help", "h":
+	case "help", "h", "resume":
 		return false
 	}
 	return true

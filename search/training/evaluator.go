@@ -46,16 +46,19 @@ func (e *Evaluator) Evaluate(ctx context.Context, job search.Job) (search.Result
 	if err != nil {
 		return search.Result{Failure: fmt.Sprintf("compile: %v", err)}, nil
 	}
-	model, err := models.New(net, int64(job.TrainSeed))
-	if err != nil {
-		return search.Result{Failure: fmt.Sprintf("build: %v", err)}, nil
-	}
 	cfg := models.DefaultConfig()
 	cfg.Epochs = max(1, job.Budget.Epochs)
 	cfg.Seed = job.TrainSeed
 	cfg.MaxDuration = time.Duration(job.Budget.MaxSeconds * float64(time.Second))
 	if e.BatchSize > 0 {
 		cfg.BatchSize = e.BatchSize
+	}
+	if err := net.CheckMemory(cfg.BatchSize, true); err != nil { // before anything is built
+		return search.Result{Failure: fmt.Sprintf("memory: %v", err)}, nil
+	}
+	model, err := models.New(net, int64(job.TrainSeed))
+	if err != nil {
+		return search.Result{Failure: fmt.Sprintf("build: %v", err)}, nil
 	}
 	train, val := split(ds.Train), split(ds.Val)
 	if job.Final {

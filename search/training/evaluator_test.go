@@ -2,8 +2,10 @@ package training
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/einspace-go/einspace/grammar"
 	"github.com/einspace-go/einspace/search"
 )
 
@@ -56,5 +58,20 @@ func TestBadArchitectureIsAFailure(t *testing.T) {
 		Input: "3x28x28", Data: search.DataSpec{Name: "addnist"}, Budget: search.Budget{Epochs: 1}})
 	if err != nil || res.Failure == "" {
 		t.Fatalf("result %+v, error %v; want a failure", res, err)
+	}
+}
+
+// TestTooBigIsAFailure: a candidate that cannot fit in memory (here ResNet-18 at a batch of 2^22) is
+// recorded as a failure that says so, without being built or trained.
+func TestTooBigIsAFailure(t *testing.T) {
+	ev := &Evaluator{BatchSize: 1 << 22}
+	rn18, err := grammar.SeedArch(grammar.ResNet18, grammar.ImShape(1, 28, 28))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ev.Evaluate(context.Background(), search.Job{ID: "x", Arch: rn18.String(), Input: "1x28x28",
+		Data: search.DataSpec{Name: "mnist", Seed: 1, Train: 64, Val: 32, Test: 32}, Budget: search.Budget{Epochs: 1}})
+	if err != nil || !strings.HasPrefix(res.Failure, "memory: not enough memory to train a batch of 4194304") || res.WallSeconds != 0 {
+		t.Fatalf("result %+v, error %v; want a memory failure", res, err)
 	}
 }
