@@ -99,6 +99,9 @@ func Install(ctx context.Context, o InstallOptions) (string, error) {
 			return "", err
 		}
 	}
+	if err := installECharts(log, o.JupyterDataDir); err != nil {
+		return "", err
+	}
 	return writeKernelSpec(log, repo, gobin, goroot, o.JupyterDataDir)
 }
 
@@ -268,16 +271,26 @@ func KernelSpec(repo, gobin, goroot string) ([]byte, error) {
 	return json.MarshalIndent(spec, "", "  ")
 }
 
-func writeKernelSpec(log io.Writer, repo, gobin, goroot, dataDir string) (string, error) {
-	if dataDir == "" {
-		dataDir = os.Getenv("JUPYTER_DATA_DIR")
+// jupyterDataDir is where Jupyter reads kernelspecs and nbextensions: dir, else $JUPYTER_DATA_DIR, else
+// ~/.local/share/jupyter.
+func jupyterDataDir(dir string) (string, error) {
+	if dir == "" {
+		dir = os.Getenv("JUPYTER_DATA_DIR")
 	}
-	if dataDir == "" {
+	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
 			return "", err
 		}
-		dataDir = filepath.Join(home, ".local", "share", "jupyter")
+		dir = filepath.Join(home, ".local", "share", "jupyter")
+	}
+	return dir, nil
+}
+
+func writeKernelSpec(log io.Writer, repo, gobin, goroot, dataDir string) (string, error) {
+	dataDir, err := jupyterDataDir(dataDir)
+	if err != nil {
+		return "", err
 	}
 	dir := filepath.Join(dataDir, "kernels", KernelName)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -293,4 +306,27 @@ func writeKernelSpec(log io.Writer, repo, gobin, goroot, dataDir string) (string
 	}
 	fmt.Fprintf(log, "kernel %q for %s written to %s\n", KernelName, repo, path)
 	return path, nil
+}
+
+// installECharts copies the ECharts bundle where the notebook server serves it to every page
+// (<data dir>/nbextensions/viz.EChartsNBExtension), so that a chart on a page that lost ECharts (a reload,
+// a new tab) can load it again.
+func installECharts(log io.Writer, dataDir string) error {
+	dataDir, err := jupyterDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	js, err := viz.EChartsJS()
+	if err != nil {
+		return fmt.Errorf("kernel install: %w", err)
+	}
+	path := filepath.Join(dataDir, "nbextensions", filepath.FromSlash(viz.EChartsNBExtension))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(js), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "ECharts %s for pages that lost it: %s\n", viz.EChartsVersion, path)
+	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/einspace-go/einspace/viz"
 )
 
 // python is Debian's interpreter, whose Jupyter modules (nbconvert, nbclient) the kernel setup installs;
@@ -255,7 +257,7 @@ func checkCommon(t *testing.T, nb *notebook) {
 			}
 		}
 		h := c.html()
-		if strings.Contains(h, "window.echarts") && strings.Contains(h, "5.6.0") {
+		if strings.Contains(h, viz.EChartsBundleMarker) {
 			bundle = true
 		}
 		charts += c.charts()

@@ -12,6 +12,14 @@ import (
 // EChartsVersion is the version of the ECharts bundle the charts are written for.
 const EChartsVersion = "5.6.0"
 
+// EChartsNBExtension is where, under Jupyter's nbextensions, the kernel installer puts the bundle, so that
+// a chart on a page without ECharts (after a reload) can load it from the notebook server.
+const EChartsNBExtension = "einspace/echarts-" + EChartsVersion + ".min.js"
+
+// EChartsBundleMarker is an attribute of the script element that carries the bundle: the mark by which
+// tests (and readers of a saved notebook) find it.
+const EChartsBundleMarker = `data-einspace="echarts-` + EChartsVersion + `"`
+
 // EChartsEnv names the environment variable that may point at echarts.min.js.
 const EChartsEnv = "EINSPACE_ECHARTS"
 
@@ -114,6 +122,6 @@ func EChartsScript() (string, error) {
 	}
 	// "</script" inside the bundle would end the element early.
 	js = strings.ReplaceAll(js, "</script", `<\/script`)
-	return "<script type=\"text/javascript\">if(!window.echarts){(function(define,exports,module){\n" + js +
+	return "<script type=\"text/javascript\" " + EChartsBundleMarker + ">if(!window.echarts){(function(define,exports,module){\n" + js +
 		"\n}).call(window);}</script>", nil
 }

@@ -11,10 +11,17 @@ import (
 
 // Layout of the dataflow graph, in the graph's own units: one column per step, one row per branch.
 const (
-	colWidth  = 190
+	colWidth  = 130
 	rowHeight = 56
 	// the chart's margins around the nodes' centres, in pixels: room for the title and legend above
-	marginX, marginTop, marginBottom = 80, 120, 40
+	marginX, marginTop, marginBottom = 65, 120, 40
+	// bandColumns is how many columns a graph shows side by side before it wraps to a new band below:
+	// 7 columns (a residual block: split, five steps, merge) make a 910 px chart, which fits the classic
+	// Notebook's output area (about 970 px at a 1400 px window) without shrinking, so a whole seed reads
+	// without panning.
+	bandColumns = 7
+	// bandGap is the vertical room between two bands, in the graph's units.
+	bandGap = 1.6 * rowHeight
 )
 
 // flowNode is one node of an ECharts graph series placed by us.
@@ -32,12 +39,13 @@ type flowNode struct {
 }
 
 type flowLabel struct {
-	Show      bool   `json:"show"`
-	Formatter string `json:"formatter"`
-	FontSize  int    `json:"fontSize"`
-	Color     string `json:"color,omitempty"`
-	Width     int    `json:"width,omitempty"`
-	Overflow  string `json:"overflow,omitempty"`
+	Show       bool   `json:"show"`
+	Formatter  string `json:"formatter"`
+	FontSize   int    `json:"fontSize"`
+	LineHeight int    `json:"lineHeight,omitempty"`
+	Color      string `json:"color,omitempty"`
+	Width      int    `json:"width,omitempty"`
+	Overflow   string `json:"overflow,omitempty"`
 }
 
 type flowLink struct {
@@ -82,11 +90,15 @@ func (f *flow) add(label string, g Group, n *grammar.Node, col int, row float64)
 	if g == GroupNorm || g == GroupIdentity || g == GroupComputation {
 		textColour = "#222"
 	}
+	text := esc(label)
+	if n != nil && !n.Out.IsZero() && !isSplit(n) {
+		text += "\n" + n.Out.String() // the step's output: the edges carry no labels, for room
+	}
 	f.nodes = append(f.nodes, flowNode{
 		Name: name, X: float64(col * colWidth), Y: row * rowHeight, Category: f.category(g),
-		Symbol: "roundRect", SymbolSize: [2]int{124, 26},
-		Label: flowLabel{Show: true, Formatter: esc(label), FontSize: 10, Color: textColour,
-			Width: 116, Overflow: "truncate"},
+		Symbol: "roundRect", SymbolSize: [2]int{120, 34},
+		Label: flowLabel{Show: true, Formatter: text, FontSize: 10, LineHeight: 13, Color: textColour,
+			Width: 114, Overflow: "truncate"},
 		ItemStyle: style{Color: Palette[g]},
 		Tooltip:   formatter{tip},
 	})
@@ -101,7 +113,8 @@ func (f *flow) link(from, to string, shape grammar.Shape) {
 	if !shape.IsZero() {
 		text = shape.String()
 	}
-	f.links = append(f.links, flowLink{Source: from, Target: to, Label: edgeLabel{Show: text != "", Formatter: text, FontSize: 9}})
+	// Shapes are written in the nodes; an edge's own label would not fit between columns.
+	f.links = append(f.links, flowLink{Source: from, Target: to, Label: edgeLabel{Show: false, Formatter: text, FontSize: 9}})
 }
 
 // measure returns the columns and rows a module takes. A module drawn as nothing (an identity
@@ -208,9 +221,10 @@ func ArchGraph(a *grammar.Arch, title string) *Chart {
 	end := f.add("output "+a.Output().String(), GroupIO, nil, s[0]+1, mid)
 	f.link(out, end, a.Output())
 
+	w, h := f.wrap(spineStarts(f, a.Root, 1), s[0]+1)
+
 	// Two invisible corner nodes make the graph's bounding box the whole chart, so that ECharts maps the
 	// layout to pixels one to one (it stretches the box of the nodes to the series' box otherwise).
-	w, h := float64((s[0]+1)*colWidth), float64((rows-1)*rowHeight)
 	for _, corner := range [][2]float64{{-marginX, -marginTop}, {w + marginX, h + marginBottom}} {
 		f.nodes = append(f.nodes, flowNode{Name: fmt.Sprintf("corner %v", corner), X: corner[0], Y: corner[1],
 			Symbol: "none", Silent: true, Label: flowLabel{Show: false}, ItemStyle: style{Color: "rgba(0,0,0,0)"}})
@@ -219,7 +233,7 @@ func ArchGraph(a *grammar.Arch, title string) *Chart {
 		title = "dataflow graph"
 	}
 	st := a.Stats()
-	sub := fmt.Sprintf("%d steps · %s params · %s FLOPs · scroll to zoom, drag to pan", len(f.nodes)-2, Count(st.Params), Count(st.FLOPs))
+	sub := fmt.Sprintf("%d steps · %s params · %s FLOPs · read left to right, then the next band · click to zoom and pan", len(f.nodes)-2, Count(st.Params), Count(st.FLOPs))
 	cats := make([]opts.GraphCategory, len(f.order))
 	for i, g := range f.order {
 		cats[i] = opts.GraphCategory{Name: string(g), ItemStyle: &opts.ItemStyle{Color: Palette[g]}}
@@ -238,4 +252,83 @@ func ArchGraph(a *grammar.Arch, title string) *Chart {
 		LineStyle: &opts.LineStyle{Color: "#888", Width: 1.2, Curveness: 0},
 	})
 	return chartOf(title, &g.BaseConfiguration, g)
+}
+
+// spineStarts returns the columns at which the modules of n's sequential chain start, when n is placed
+// at column col: the places where the graph may wrap without cutting a module in two.
+func spineStarts(f *flow, n *grammar.Node, col int) []int {
+	switch n.Kind {
+	case grammar.SequentialModule:
+		left := spineStarts(f, n.Children[0], col)
+		return append(left, spineStarts(f, n.Children[1], col+f.measure(n.Children[0])[0])...)
+	case grammar.ComputationModule:
+		return spineStarts(f, n.Children[0], col)
+	}
+	if f.measure(n)[0] == 0 {
+		return nil
+	}
+	return []int{col}
+}
+
+// wrap cuts the laid-out graph, columns 0..last, into bands of at most bandColumns columns stacked top
+// to bottom, cutting between the modules of the root's sequential chain where it can (starts) and inside
+// a module only when it alone is wider than a band. It moves the nodes and returns the width and height
+// the nodes span.
+func (f *flow) wrap(starts []int, last int) (width, height float64) {
+	legal := append(append([]int{}, starts...), last+1)
+	bands := []int{0}
+	prev := 0
+	for _, c := range legal {
+		b := bands[len(bands)-1]
+		if c-b > bandColumns {
+			if prev > b {
+				bands = append(bands, prev)
+				b = prev
+			}
+			for c-b > bandColumns {
+				b += bandColumns
+				bands = append(bands, b)
+			}
+		}
+		prev = c
+	}
+	band := func(col int) int {
+		i := len(bands) - 1
+		for bands[i] > col {
+			i--
+		}
+		return i
+	}
+	minY := make([]float64, len(bands))
+	maxY := make([]float64, len(bands))
+	seen := make([]bool, len(bands))
+	cols := make([]int, len(f.nodes))
+	for i, n := range f.nodes {
+		cols[i] = int(n.X/colWidth + 0.5)
+		b := band(cols[i])
+		if !seen[b] || n.Y < minY[b] {
+			minY[b] = n.Y
+		}
+		if !seen[b] || n.Y > maxY[b] {
+			maxY[b] = n.Y
+		}
+		seen[b] = true
+	}
+	offset := make([]float64, len(bands))
+	for b := 1; b < len(bands); b++ {
+		offset[b] = offset[b-1] + maxY[b-1] - minY[b-1] + bandGap
+	}
+	for i := range f.nodes {
+		b := band(cols[i])
+		f.nodes[i].X = float64((cols[i] - bands[b]) * colWidth)
+		f.nodes[i].Y += offset[b] - minY[b]
+		width = max(width, f.nodes[i].X)
+		height = max(height, f.nodes[i].Y)
+	}
+	return width, height
+}
+
+// isSplit reports whether n is a branching function (clone, group), which has one output per branch.
+func isSplit(n *grammar.Node) bool {
+	return n.Kind == grammar.Terminal && (n.Op.Family() == grammar.FamClone || n.Op.Family() == grammar.FamGroup)
 }

@@ -87,6 +87,7 @@ type formatter struct {
 
 // treeBuilder turns a grammar tree into the tree series' nodes.
 type treeBuilder struct {
+	groups  map[Group]bool // the groups drawn, for the colour key
 	exact   bool
 	costs   map[*grammar.Node]cost
 	changed *grammar.Node // the root of the subtree to highlight, or nil
@@ -106,6 +107,9 @@ func (b *treeBuilder) build(n *grammar.Node, depth int, changed bool) *treeNode 
 	}
 	t := &treeNode{Name: label, depth: depth, changed: changed}
 	t.ItemStyle = style{Color: Palette[group]}
+	if b.groups != nil {
+		b.groups[group] = true
+	}
 	t.Label = &nodeLabel{Width: labelWidth, Overflow: "truncate"}
 	t.Tooltip = formatter{tooltip(label, group, n, b.costs[n])}
 	switch {
@@ -254,18 +258,51 @@ func visibleLeaves(t *treeNode) int {
 	return n
 }
 
-func treeData(a *grammar.Arch, o TreeOptions, changed *grammar.Node) *treeNode {
-	b := &treeBuilder{exact: o.Exact, costs: costs(a.Root), changed: changed}
+func treeData(a *grammar.Arch, o TreeOptions, changed *grammar.Node, groups map[Group]bool) *treeNode {
+	b := &treeBuilder{exact: o.Exact, costs: costs(a.Root), changed: changed, groups: groups}
 	root := b.build(a.Root, 0, false)
 	expand(root, o.Depth, o.MaxVisible)
 	return root
 }
 
-func treeSeries(name string, root *treeNode, left, right string) charts.SingleSeries {
+// keyOrder is the order of the groups in a colour key.
+var keyOrder = []Group{GroupSequential, GroupBranching, GroupRouting, GroupComputation, GroupResidual, GroupConv,
+	GroupAttention, GroupLinear, GroupNorm, GroupActivation, GroupSoftmax, GroupPositional, GroupPatches,
+	GroupPermute, GroupIdentity, GroupBranchFn, GroupAggregateFn, GroupIO}
+
+// colourKey is an ECharts graphic element: a row of coloured dots naming the groups drawn, at top px,
+// wrapped to the width, and a last entry saying what a filled dot means. It returns the element and the
+// height it takes.
+func colourKey(groups map[Group]bool, top, width int) (map[string]any, int) {
+	const rowH, dot = 16, 5
+	var children []any
+	x, y := 0, 0
+	item := func(text string, fill, stroke string) {
+		w := 14 + 6*len(text) + 14
+		if x > 0 && x+w > width {
+			x, y = 0, y+rowH
+		}
+		children = append(children,
+			map[string]any{"type": "circle", "shape": map[string]any{"cx": x + dot, "cy": y + dot + 2, "r": dot},
+				"style": map[string]any{"fill": fill, "stroke": stroke, "lineWidth": 1.5}},
+			map[string]any{"type": "text", "x": x + 14, "y": y, "style": map[string]any{"text": text, "fontSize": 11, "fill": "#444"}})
+		x += w
+	}
+	for _, g := range keyOrder {
+		if groups[g] {
+			item(string(g), Palette[g], Palette[g])
+		}
+	}
+	item("filled: collapsed, click to open", "#888", "#888")
+	item("hollow: open", "#fff", "#888")
+	return map[string]any{"type": "group", "left": 12, "top": top, "silent": true, "children": children}, y + rowH
+}
+
+func treeSeries(name string, root *treeNode, left, right, top, bottom string) charts.SingleSeries {
 	return charts.SingleSeries{
 		Name: name, Type: "tree", Data: []*treeNode{root},
 		Orient: "LR", ExpandAndCollapse: opts.Bool(true), InitialTreeDepth: -1,
-		Left: left, Right: right, Top: "60", Bottom: "20",
+		Left: left, Right: right, Top: top, Bottom: bottom,
 		Roam: opts.Bool(true), SymbolSize: 9,
 		Label:  &opts.Label{Show: opts.Bool(true), Position: "left", Align: "right", VerticalAlign: "middle", FontSize: 11},
 		Leaves: map[string]any{"label": map[string]any{"position": "right", "align": "left"}},
@@ -277,7 +314,8 @@ func treeSeries(name string, root *treeNode, left, right string) charts.SingleSe
 // and the parameters, multiply-adds and nodes of the subtree. Large trees start collapsed below a depth
 // that keeps the view legible; zoom and pan with the mouse.
 func ArchTree(a *grammar.Arch, o TreeOptions) *Chart {
-	root := treeData(a, o, nil)
+	groups := map[Group]bool{}
+	root := treeData(a, o, nil, groups)
 	s := a.Stats()
 	title := o.Title
 	if title == "" {
@@ -285,15 +323,22 @@ func ArchTree(a *grammar.Arch, o TreeOptions) *Chart {
 	}
 	sub := fmt.Sprintf("input %v → output %v · %d nodes · depth %d · %s params · %s FLOPs",
 		a.Input, a.Output(), s.Nodes, s.Depth, Count(s.Params), Count(s.FLOPs))
+	const width = treeWidth
+	key, keyHeight := colourKey(groups, 56, width-24)
 	t := charts.NewTree()
-	t.SetGlobalOptions(initOpts(title, sub, 1000, treeHeight(visibleLeaves(root)))...)
+	t.SetGlobalOptions(initOpts(title, sub, width, treeHeight(visibleLeaves(root))+keyHeight)...)
 	t.SetGlobalOptions(charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item", TriggerOn: "mousemove"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}))
-	fitLabels(root, 1000*(1-0.12-0.22))
-	ser := treeSeries("architecture", root, "12%", "22%")
+	fitLabels(root, width*(1-0.12-0.22))
+	ser := treeSeries("architecture", root, "12%", "22%", fmt.Sprint(66+keyHeight), "20")
 	t.MultiSeries = append(t.MultiSeries, ser)
-	return chartOf(title, &t.BaseConfiguration, t)
+	c := chartOf(title, &t.BaseConfiguration, t)
+	c.extra = map[string]any{"graphic": []any{key}}
+	return c
 }
+
+// treeWidth is a tree's width in pixels: the classic Notebook's output area at a 1400 px window.
+const treeWidth = 940
 
 func treeHeight(leaves int) int {
 	return min(max(leaves*22+100, 420), 1400)

@@ -3,7 +3,9 @@ package viz_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"image"
 	"image/png"
 	"math/rand/v2"
@@ -255,4 +257,59 @@ func nonWhite(img image.Image, r image.Rectangle) float64 {
 		}
 	}
 	return float64(n) / float64(max(r.Dx()*r.Dy(), 1))
+}
+
+// TestGraphsWrapToTheCell: every seed's dataflow graph is at most 920 px wide (the classic Notebook's
+// output area is about 970 px), wrapped into bands, and keeps every step and every edge.
+func TestGraphsWrapToTheCell(t *testing.T) {
+	for _, seed := range []string{grammar.ResNet18, grammar.WRN16_4, grammar.ViT, grammar.Mixer} {
+		a, err := grammar.SeedArch(seed, grammar.ImShape(3, 28, 28))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := viz.ArchGraph(a, "")
+		w, h := c.Size()
+		var width, height int
+		fmt.Sscanf(w, "%dpx", &width)
+		fmt.Sscanf(h, "%dpx", &height)
+		if width > 920 || width < 300 {
+			t.Errorf("%s: graph %d px wide, want at most 920", seed, width)
+		}
+		var opt struct {
+			Series []struct {
+				Data []struct {
+					Name string
+					X, Y float64
+				}
+				Links []struct{ Source, Target string }
+			}
+		}
+		if err := json.Unmarshal([]byte(c.Option()), &opt); err != nil {
+			t.Fatal(err)
+		}
+		nodes := map[string][2]float64{}
+		for _, n := range opt.Series[0].Data {
+			if _, dup := nodes[n.Name]; dup {
+				t.Fatalf("%s: node %q twice", seed, n.Name)
+			}
+			nodes[n.Name] = [2]float64{n.X, n.Y}
+		}
+		for _, l := range opt.Series[0].Links {
+			if _, ok := nodes[l.Source]; !ok {
+				t.Errorf("%s: link from a missing node %q", seed, l.Source)
+			}
+			if _, ok := nodes[l.Target]; !ok {
+				t.Errorf("%s: link to a missing node %q", seed, l.Target)
+			}
+		}
+		// Two steps never share a place.
+		at := map[[2]float64]string{}
+		for name, p := range nodes {
+			if other, ok := at[p]; ok && !strings.HasPrefix(name, "corner") {
+				t.Errorf("%s: %q and %q both at %v", seed, name, other, p)
+			}
+			at[p] = name
+		}
+		t.Logf("%s: %d×%d px, %d steps", seed, width, height, len(nodes)-2)
+	}
 }

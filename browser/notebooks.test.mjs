@@ -1,0 +1,211 @@
+// The notebooks as a person meets them: a real Jupyter Notebook server with the "einspace" kernel, Debian's
+// Chromium at a 1400 px window (the classic Notebook's output area is then about 970 px wide), every notebook
+// run through the UI (Cell > Run All), and for every chart: it drew (an ECharts instance whose canvas has
+// paint on it), it fits its cell, and no output folded into a scroll box; no console errors; and after a
+// page reload, a new cell's chart still draws. Screenshots go to out/browser/.
+//
+//   cd browser && npm ci && node --test          # or: bash scripts/browser-test.sh
+//   NOTEBOOKS=05-teaching-nas.ipynb node --test  # a subset
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser, startJupyter } from './jupyter.mjs';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = process.env.BROWSER_OUT || join(repo, 'out', 'browser');
+const all = readdirSync(join(repo, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+const notebooks = process.env.NOTEBOOKS ? process.env.NOTEBOOKS.split(',') : all;
+
+// Console messages that are not ours: Debian's notebook asks for the ipywidgets extension it lacks.
+const foreignErrors = [/nbextensions\/widgets\//, /favicon/];
+
+let jupyter, browser, work;
+
+before(async () => {
+  // A copy of the notebooks, so that nothing the page does can touch the repository's files, and a
+  // fresh results folder, so that resumable notebooks (04) run from the start.
+  work = mkdtempSync(join(tmpdir(), 'einspace-browser-'));
+  cpSync(join(repo, 'notebooks'), join(work, 'notebooks'), { recursive: true, filter: (p) => !p.endsWith('.go') });
+  process.env.EINSPACE_NOTEBOOK_RESULTS = join(work, 'results');
+  jupyter = await startJupyter(join(work, 'notebooks'));
+  browser = await launchBrowser(1400, 1000);
+  mkdirSync(outDir, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await jupyter?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+// open loads a notebook in a new page and waits for its kernel; it collects the page's errors.
+async function open(name) {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !foreignErrors.some((re) => re.test(m.text() + ' ' + (m.location()?.url || '')))) {
+      errors.push(m.text());
+    }
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(jupyter.url(`notebooks/${name}`));
+  await waitReady(page);
+  return { page, errors };
+}
+
+async function waitReady(page) {
+  await page.waitForFunction(() => window.Jupyter && Jupyter.notebook && Jupyter.notebook._fully_loaded &&
+    Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected(), null, { timeout: 180_000 });
+  await page.evaluate(() => Jupyter.notebook.set_autosave_interval(0)); // never write the notebook back
+}
+
+// runAll clicks Cell > Run All and waits until every code cell has run, or one failed.
+async function runAll(page, timeoutMs) {
+  await page.click('#celllink');
+  await page.click('#run_all_cells > a');
+  await page.waitForFunction(() => {
+    const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === 'code');
+    const failed = cells.some((c) => c.output_area.outputs.some((o) => o.output_type === 'error'));
+    const idle = document.querySelector('#kernel_indicator_icon')?.classList.contains('kernel_idle_icon');
+    return failed || (idle && cells.every((c) => typeof c.input_prompt_number === 'number'));
+  }, null, { timeout: timeoutMs, polling: 500 });
+}
+
+// inspect waits until every chart has drawn or given up (a chart may wait for ECharts to load), then
+// measures every code cell's outputs and charts in the page.
+async function inspect(page) {
+  await page.waitForFunction(() => !(window.einspaceECharts && window.einspaceECharts.loading) &&
+    [...document.querySelectorAll('.einspace-chart')].every((el) =>
+      (window.echarts && echarts.getInstanceByDom(el)) || el.innerText.includes('cannot draw')), null, { timeout: 30_000 })
+    .catch(() => {}); // what did not draw is reported below
+  return page.evaluate(() => Jupyter.notebook.get_cells().map((cell, index) => {
+    if (cell.cell_type !== 'code') return null;
+    const area = cell.output_area.element[0];
+    const text = area.innerText.slice(0, 400);
+    const errors = cell.output_area.outputs.filter((o) => o.output_type === 'error').map((o) => `${o.ename}: ${o.evalue}`);
+    if (area.querySelector('.gonb-err')) errors.push(`GoNB error: ${area.querySelector('.gonb-err').innerText.slice(0, 600)}`);
+    const charts = [...area.querySelectorAll('.einspace-chart')].map((el) => {
+      const rect = el.getBoundingClientRect();
+      const sub = el.closest('.output_subarea')?.getBoundingClientRect();
+      const canvas = el.querySelector('canvas');
+      let painted = 0;
+      if (canvas && canvas.width > 0 && canvas.height > 0) {
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let seen = 0;
+        for (let i = 0; i < data.length; i += 4 * 97) { seen++; if (data[i + 3] > 0) painted++; }
+        painted /= seen;
+      }
+      return {
+        id: el.id,
+        instance: !!(window.echarts && echarts.getInstanceByDom(el)),
+        width: rect.width, height: rect.height, areaWidth: sub ? sub.width : 0,
+        canvas: canvas ? [canvas.width, canvas.height] : null,
+        painted,
+        message: el.innerText.includes('cannot draw') ? el.innerText : '',
+        title: (window.echarts && echarts.getInstanceByDom(el)?.getOption()?.title?.[0]?.text) || '',
+      };
+    });
+    return {
+      index, prompt: cell.input_prompt_number, source: cell.get_text().split('\n').slice(0, 2).join(' | '),
+      text, errors, charts, scrolled: cell.output_area.element.hasClass('output_scroll'),
+    };
+  }).filter(Boolean));
+}
+
+// screenshots writes the whole page and each code cell that shows a chart.
+async function screenshots(page, name, cells) {
+  const dir = join(outDir, name.replace(/\.ipynb$/, ''));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  // The classic Notebook scrolls inside #site: let the page grow instead, so that screenshots of tall
+  // cells and of the whole page hold what a reader scrolls through.
+  await page.addStyleTag({ content: '#site { height: auto !important; overflow: visible !important; } body { overflow: visible !important; }' });
+  for (const c of cells.filter((c) => c.charts.length > 0)) {
+    const el = (await page.$$('#notebook-container > .cell'))[c.index];
+    await el.scrollIntoViewIfNeeded();
+    await el.screenshot({ path: join(dir, `cell-${String(c.index).padStart(2, '0')}.png`) });
+  }
+  await page.screenshot({ path: join(dir, 'page.png'), fullPage: true });
+  writeFileSync(join(dir, 'cells.json'), JSON.stringify(cells, null, 2));
+}
+
+// checkCharts asserts what a person would check by looking at each chart.
+function checkCharts(name, cells) {
+  const problems = [];
+  let charts = 0;
+  for (const c of cells) {
+    const where = `${name} cell ${c.index} (${c.source})`;
+    if (c.prompt === null || c.prompt === undefined || c.prompt === '*') problems.push(`${where}: did not run`);
+    for (const e of c.errors) problems.push(`${where}: ${e}`);
+    if (c.scrolled) problems.push(`${where}: the output is folded into a scroll box`);
+    for (const ch of c.charts) {
+      charts++;
+      const what = `${where} chart ${ch.id}${ch.title ? ` "${ch.title}"` : ''}`;
+      if (ch.message) problems.push(`${what}: ${ch.message}`);
+      else if (!ch.instance || !ch.canvas) problems.push(`${what}: no chart was drawn`);
+      else if (ch.canvas[0] < 100 || ch.canvas[1] < 100) problems.push(`${what}: canvas only ${ch.canvas}`);
+      else if (ch.painted < 0.002) problems.push(`${what}: the canvas is blank`);
+      if (ch.width > ch.areaWidth + 1) problems.push(`${what}: ${ch.width} px wide in a ${ch.areaWidth} px cell`);
+    }
+  }
+  return { problems, charts };
+}
+
+// How long Run All may take per notebook (2 cores, the kernel's build cache warm or cold).
+const budgets = { '03-training.ipynb': 8 * 60_000, '04-search-reproduction.ipynb': 9 * 60_000 };
+
+for (const name of notebooks) {
+  test(`${name}: every cell runs in the browser and every chart draws and fits`, { timeout: 12 * 60_000 }, async () => {
+    const { page, errors } = await open(name);
+    try {
+      const start = Date.now();
+      await runAll(page, budgets[name] || 5 * 60_000);
+      const cells = await inspect(page);
+      await screenshots(page, name, cells);
+      const { problems, charts } = checkCharts(name, cells);
+      console.log(`${name}: ${cells.length} code cells, ${charts} charts, ${((Date.now() - start) / 1000).toFixed(0)} s`);
+      assert.ok(charts > 0, `${name}: no chart`);
+      assert.deepEqual(problems, [], problems.join('\n'));
+      assert.deepEqual(errors, [], `console errors in ${name}:\n${errors.join('\n')}`);
+    } finally {
+      await page.close();
+    }
+  });
+}
+
+// A page reload (or a new tab) loses ECharts while the kernel still believes it sent it: a new cell's
+// chart must still draw, loading the library the kernel installer put in Jupyter's nbextensions.
+test('after a page reload, a new cell still draws its chart', { timeout: 5 * 60_000 }, async () => {
+  const name = 'reload.ipynb';
+  const nb = {
+    cells: [
+      { cell_type: 'code', metadata: {}, outputs: [], execution_count: null,
+        source: 'import (\n\t"github.com/einspace-go/einspace/grammar"\n\t"github.com/einspace-go/einspace/kernel"\n\t"github.com/einspace-go/einspace/viz"\n)\n\n%%\nconv, err := grammar.ParseArch("routing[im2col3k1s1p, computation<linear16>, col2im]", grammar.ImShape(3, 28, 28))\nif err != nil {\n\tpanic(err)\n}\nif err := kernel.Display(viz.ArchTree(conv, viz.TreeOptions{})); err != nil {\n\tpanic(err)\n}\n' },
+    ],
+    metadata: { kernelspec: { name: 'einspace', display_name: 'Go (einspace)', language: 'go' } },
+    nbformat: 4, nbformat_minor: 5,
+  };
+  writeFileSync(join(work, 'notebooks', name), JSON.stringify(nb));
+  const { page, errors } = await open(name);
+  try {
+    await runAll(page, 3 * 60_000);
+    let cells = await inspect(page);
+    assert.deepEqual(checkCharts(name, cells).problems, []);
+    await page.reload();
+    await waitReady(page);
+    assert.equal(await page.evaluate(() => typeof window.echarts), 'undefined', 'the reloaded page still has ECharts: this test tests nothing');
+    await runAll(page, 3 * 60_000); // the same cell, now a new output on a page without ECharts
+    cells = await inspect(page);
+    const { problems, charts } = checkCharts(name, cells);
+    assert.equal(charts, 1);
+    assert.deepEqual(problems, [], problems.join('\n'));
+    assert.ok(!JSON.stringify(await page.evaluate(() => Jupyter.notebook.toJSON())).includes('data-einspace="echarts'),
+      'the kernel sent the bundle again: the reload case was not exercised');
+    assert.deepEqual(errors, [], `console errors:\n${errors.join('\n')}`);
+  } finally {
+    await page.close();
+  }
+});
