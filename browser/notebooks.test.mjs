@@ -8,7 +8,7 @@
 //   NOTEBOOKS=05-teaching-nas.ipynb node --test  # a subset
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,22 @@ function checkCharts(name, cells) {
   return { problems, charts };
 }
 
+// docsImages are the README's pictures, refreshed from the live page by REFRESH_DOCS=1: the output whose
+// chart has the given title, in the given notebook.
+const docsImages = [
+  { notebook: '01-grammar-tour.ipynb', title: 'wrn16_4: derivation tree', file: 'notebook-01-wrn.png' },
+];
+
+async function refreshDocs(page, name) {
+  for (const img of docsImages.filter((d) => d.notebook === name)) {
+    const handle = await page.evaluateHandle((title) => [...document.querySelectorAll('.einspace-chart')]
+      .find((el) => echarts.getInstanceByDom(el)?.getOption()?.title?.[0]?.text === title)?.closest('.output_subarea'), img.title);
+    const el = handle.asElement();
+    assert.ok(el, `${name}: no output with the chart "${img.title}" for docs/img/${img.file}`);
+    await el.screenshot({ path: join(repo, 'docs', 'img', img.file) });
+  }
+}
+
 // How long Run All may take per notebook (2 cores, the kernel's build cache warm or cold).
 const budgets = { '03-training.ipynb': 8 * 60_000, '04-search-reproduction.ipynb': 9 * 60_000 };
 
@@ -165,6 +181,7 @@ for (const name of notebooks) {
       await runAll(page, budgets[name] || 5 * 60_000);
       const cells = await inspect(page);
       await screenshots(page, name, cells);
+      if (process.env.REFRESH_DOCS) await refreshDocs(page, name);
       const { problems, charts } = checkCharts(name, cells);
       console.log(`${name}: ${cells.length} code cells, ${charts} charts, ${((Date.now() - start) / 1000).toFixed(0)} s`);
       assert.ok(charts > 0, `${name}: no chart`);
@@ -176,15 +193,22 @@ for (const name of notebooks) {
   });
 }
 
-// A page reload (or a new tab) loses ECharts while the kernel still believes it sent it: a new cell's
-// chart must still draw, loading the library the kernel installer put in Jupyter's nbextensions.
-test('after a page reload, a new cell still draws its chart', { timeout: 5 * 60_000 }, async () => {
-  const name = 'reload.ipynb';
+// readmeCell is the README's paste-ready cell: the code block after the marker comment.
+function readmeCell() {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const at = readme.indexOf('<!-- cell: browser/notebooks.test.mjs');
+  const m = /```go\n([\s\S]*?)```/.exec(readme.slice(at));
+  assert.ok(at >= 0 && m, 'the README has no marked cell');
+  return m[1];
+}
+
+// The README's cell, pasted into a new notebook, runs and draws. Then a page reload (or a new tab)
+// loses ECharts while the kernel still believes it sent it: the same cell run again must still draw,
+// loading the library the kernel installer put in Jupyter's nbextensions.
+test('the README cell runs in a new notebook, and draws again after a page reload', { timeout: 5 * 60_000 }, async () => {
+  const name = 'readme-cell.ipynb';
   const nb = {
-    cells: [
-      { cell_type: 'code', metadata: {}, outputs: [], execution_count: null,
-        source: 'import (\n\t"github.com/einspace-go/einspace/grammar"\n\t"github.com/einspace-go/einspace/kernel"\n\t"github.com/einspace-go/einspace/viz"\n)\n\n%%\nconv, err := grammar.ParseArch("routing[im2col3k1s1p, computation<linear16>, col2im]", grammar.ImShape(3, 28, 28))\nif err != nil {\n\tpanic(err)\n}\nif err := kernel.Display(viz.ArchTree(conv, viz.TreeOptions{})); err != nil {\n\tpanic(err)\n}\n' },
-    ],
+    cells: [{ cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: readmeCell() }],
     metadata: { kernelspec: { name: 'einspace', display_name: 'Go (einspace)', language: 'go' } },
     nbformat: 4, nbformat_minor: 5,
   };
@@ -193,14 +217,18 @@ test('after a page reload, a new cell still draws its chart', { timeout: 5 * 60_
   try {
     await runAll(page, 3 * 60_000);
     let cells = await inspect(page);
-    assert.deepEqual(checkCharts(name, cells).problems, []);
+    let { problems, charts } = checkCharts(name, cells);
+    assert.deepEqual(problems, [], problems.join('\n'));
+    assert.equal(charts, 3, 'the README cell shows a diff, a tree and a graph');
+    assert.match(cells[0].text, /parameters before the mutation/);
+    await screenshots(page, name, cells);
     await page.reload();
     await waitReady(page);
     assert.equal(await page.evaluate(() => typeof window.echarts), 'undefined', 'the reloaded page still has ECharts: this test tests nothing');
-    await runAll(page, 3 * 60_000); // the same cell, now a new output on a page without ECharts
+    await runAll(page, 3 * 60_000); // the same cell: a new output, on a page without ECharts
     cells = await inspect(page);
-    const { problems, charts } = checkCharts(name, cells);
-    assert.equal(charts, 1);
+    ({ problems, charts } = checkCharts(name, cells));
+    assert.equal(charts, 3);
     assert.deepEqual(problems, [], problems.join('\n'));
     assert.ok(!JSON.stringify(await page.evaluate(() => Jupyter.notebook.toJSON())).includes('data-einspace="echarts'),
       'the kernel sent the bundle again: the reload case was not exercised');

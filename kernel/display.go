@@ -29,7 +29,7 @@ var (
 // InNotebook reports whether the program runs as a GoNB notebook cell.
 func InNotebook() bool { return gonbui.IsNotebook }
 
-// Display shows x: a *grammar.Arch (its derivation tree, dataflow graph and statistics), a *viz.Chart or
+// Display shows x: a *grammar.Arch or a Named one (its derivation tree, dataflow graph and statistics), a *viz.Chart or
 // []*viz.Chart, a Table, a Progress, []viz.Epoch (training curves), a *grammar.SampleStudy (its
 // histograms) or a string (as text). Several values are shown one after the other in one output.
 func Display(xs ...any) error {
@@ -71,9 +71,12 @@ func partsOf(x any) ([]part, error) {
 		if v == nil {
 			return nil, errors.New("kernel.Display: nil architecture")
 		}
-		st := StatsTable(v)
-		return []part{{html: st.HTML(), text: st.Text(), title: st.Title},
-			{chart: viz.ArchTree(v, viz.TreeOptions{})}, {chart: viz.ArchGraph(v, "")}}, nil
+		return archParts("architecture "+v.Hash()[:12], v), nil
+	case Named:
+		if v.Arch == nil {
+			return nil, fmt.Errorf("kernel.Display: architecture %q is nil", v.Name)
+		}
+		return archParts(v.Name, v.Arch), nil
 	case *viz.Chart:
 		return []part{{chart: v}}, nil
 	case []*viz.Chart:
@@ -104,7 +107,18 @@ func partsOf(x any) ([]part, error) {
 	if ps, ok, err := searchParts(x); ok {
 		return ps, err
 	}
-	return nil, fmt.Errorf("kernel.Display: cannot display a %T (it shows *grammar.Arch, *viz.Chart, []*viz.Chart, Table, Progress, []viz.Epoch, *grammar.SampleStudy, *search.History, *search.Summary, HTML and string)", x)
+	return nil, fmt.Errorf("kernel.Display: cannot display a %T (it shows *grammar.Arch, Named, *viz.Chart, []*viz.Chart, Table, Progress, []viz.Epoch, *grammar.SampleStudy, *search.History, *search.Summary, HTML and string)", x)
+}
+
+// archParts shows an architecture under a name: its statistics, derivation tree and dataflow graph.
+func archParts(name string, a *grammar.Arch) []part {
+	st := StatsTable(a)
+	if !strings.HasPrefix(name, "architecture ") {
+		st.Title = name + " (" + st.Title + ")"
+	}
+	return []part{{html: st.HTML(), text: st.Text(), title: st.Title},
+		{chart: viz.ArchTree(a, viz.TreeOptions{Title: name + ": derivation tree"})},
+		{chart: viz.ArchGraph(a, name+": dataflow graph")}}
 }
 
 func titleOf(parts []part) string {

@@ -26,3 +26,7 @@ fi
 
 # The kernel is registered for this checkout every time: one left by another checkout would run its code.
 bash scripts/setup-notebooks.sh --skip-apt
+
+# The browser tests' driver, playwright-core at the version in browser/package-lock.json (no browser
+# download: the tests use Debian's Chromium).
+(cd browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)

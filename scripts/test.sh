@@ -29,6 +29,9 @@ echo "== stress (-short): 5 x 60 sampled architectures built and trained a step 
 # fixed by patches/go1.27.3-archsimd-part-loads.patch from passing unnoticed.
 go test -count=5 -short -run '^TestRandomArchitectures$' ./models
 
+echo "== browser tests: the notebooks in a real Jupyter page in Chromium"
+bash scripts/browser-test.sh
+
 echo "== go test -race (-short: smaller sample counts under the race detector)"
 # checkptr is off because GoMLX's pure-Go backend trips it inside its matmul code (not ours); the race
 # detector itself stays on.
