@@ -3,6 +3,7 @@ package viz
 import (
 	"fmt"
 	"html"
+	"math"
 	"strconv"
 	"strings"
 
@@ -186,18 +187,21 @@ func esc(s string) string {
 	return strings.NewReplacer("{", "&#123;", "}", "&#125;").Replace(s)
 }
 
-// Count prints a count with a metric suffix: 950, 1.79K, 11.2M, 3.1G.
+// Count prints a count with a metric suffix: 950, 1.79K, 11.2M, 3.1G, 4.5T, 2.1P.
 func Count(v int64) string {
 	f := float64(v)
-	switch {
-	case v < 1000 && v > -1000:
-		return strconv.FormatInt(v, 10)
-	case v < 1e6 && v > -1e6:
-		return trimFloat(f/1e3) + "K"
-	case v < 1e9 && v > -1e9:
-		return trimFloat(f/1e6) + "M"
+	for _, u := range []struct {
+		limit, scale float64
+		suffix       string
+	}{{1e3, 1, ""}, {1e6, 1e3, "K"}, {1e9, 1e6, "M"}, {1e12, 1e9, "G"}, {1e15, 1e12, "T"}} {
+		if math.Abs(f) < u.limit {
+			if u.suffix == "" {
+				return strconv.FormatInt(v, 10)
+			}
+			return trimFloat(f/u.scale) + u.suffix
+		}
 	}
-	return trimFloat(f/1e9) + "G"
+	return trimFloat(f/1e15) + "P"
 }
 
 func trimFloat(f float64) string {

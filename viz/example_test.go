@@ -42,6 +42,7 @@ func ExampleLogBins() {
 }
 
 func ExampleCount() {
-	fmt.Println(viz.Count(950), viz.Count(1792), viz.Count(11210560), viz.Count(3_100_000_000))
-	// Output: 950 1.79K 11.2M 3.1G
+	fmt.Println(viz.Count(950), viz.Count(1792), viz.Count(11210560), viz.Count(3_100_000_000),
+		viz.Count(1_780_000_000_000), viz.Count(2_100_000_000_000_000))
+	// Output: 950 1.79K 11.2M 3.1G 1.78T 2.1P
 }
