@@ -10,7 +10,8 @@
 # Go side: bench/trainstep (1 warm-up step that includes compiling the graph, then GO_STEPS timed steps).
 # PyTorch side: bench/torch_einspace.py with Debian's python3-torch, 2 threads (1 warm-up, TORCH_STEPS timed).
 # Raw JSON lines are kept in $OUT (default: a temporary directory, printed at the end).
-# BASELINE_GOROOT=DIR also times the Go side built with the toolchain at DIR, alternated with the others
+# TORCH=0 leaves PyTorch out (for a Go-against-Go comparison). BASELINE_GOROOT=DIR also times the Go side
+# built with the toolchain at DIR, alternated with the others
 # (for example the unpatched go1.27.3, to measure what patches/ cost: it runs with
 # EINSPACE_ALLOW_UNPATCHED_SIMD=1 and may crash at random, docs/ARCHSIMD-PART-LOADS.md).
 set -euo pipefail
@@ -46,9 +47,11 @@ for round in $(seq 1 "$ROUNDS"); do
         sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"go-baseline\", /" >>"$OUT/results.jsonl" ||
         echo "round $round $seed: go baseline failed (exit $?)" >&2
     fi
-    echo "round $round $seed: pytorch ($TORCH_STEPS steps) ..." >&2
-    /usr/bin/python3 bench/torch_einspace.py --arch "$arch" --steps "$TORCH_STEPS" --warmup 1 --threads "$THREADS" |
-      sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"torch\", /" >>"$OUT/results.jsonl"
+    if [ "${TORCH:-1}" != 0 ]; then
+      echo "round $round $seed: pytorch ($TORCH_STEPS steps) ..." >&2
+      /usr/bin/python3 bench/torch_einspace.py --arch "$arch" --steps "$TORCH_STEPS" --warmup 1 --threads "$THREADS" |
+        sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"torch\", /" >>"$OUT/results.jsonl"
+    fi
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -67,10 +70,10 @@ for s in seeds:
     t = [r for r in rows if r["seed_name"] == s and r["side"] == "torch"]
     gi = [r["images_per_second"] for r in g]
     ti = [r["images_per_second"] for r in t]
-    gm, tm = sum(gi) / len(gi), sum(ti) / len(ti)
+    gm, tm = sum(gi) / len(gi), (sum(ti) / len(ti) if ti else float("nan"))
     fmt = lambda xs: ", ".join(f"{x:.1f}" for x in xs)
     print(f"| {s} | {g[0]['params']:,} | **{gm:.1f}** ({fmt(gi)}) | **{tm:.1f}** ({fmt(ti)}) | **{gm / tm:.2f}×** | "
-          f"{max(r['peak_rss_mb'] for r in g) / 1024:.2f} GiB | {max(r['peak_rss_mb'] for r in t) / 1024:.2f} GiB |", end="")
+          f"{max(r['peak_rss_mb'] for r in g) / 1024:.2f} GiB | {(max(r['peak_rss_mb'] for r in t) / 1024 if t else float('nan')):.2f} GiB |", end="")
     bi = [r["images_per_second"] for r in rows if r["seed_name"] == s and r["side"] == "go-baseline"]
     if base:
         print(f" **{sum(bi) / len(bi):.1f}** ({fmt(bi)}) | **{gm / (sum(bi) / len(bi)):.3f}×** |" if bi else " crashed | |", end="")

@@ -221,6 +221,16 @@ test('the README cell runs in a new notebook, and draws again after a page reloa
     assert.deepEqual(problems, [], problems.join('\n'));
     assert.equal(charts, 3, 'the README cell shows a diff, a tree and a graph');
     assert.match(cells[0].text, /parameters before the mutation/);
+    // The mouse wheel over a chart scrolls the page: charts zoom only after a click on them.
+    const chart = page.locator('.einspace-chart').first();
+    await chart.scrollIntoViewIfNeeded();
+    const box = await chart.boundingBox();
+    const top = () => page.evaluate(() => document.getElementById('site').scrollTop);
+    const before = await top();
+    await page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 200));
+    await page.mouse.wheel(0, 300);
+    await page.waitForTimeout(500);
+    assert.ok(await top() > before, 'the mouse wheel over a chart did not scroll the page');
     await screenshots(page, name, cells);
     await page.reload();
     await waitReady(page);

@@ -85,7 +85,7 @@ if(window.ResizeObserver&&!el.einspaceResize){el.einspaceResize=new ResizeObserv
 
 // loaderScript draws at once when ECharts is on the page, and otherwise queues the drawing behind one
 // load of the nbextensions copy (through require.js when the page runs it, as the classic Notebook does).
-var loaderScript = `if(window.echarts){draw();return}
+const loaderScript = `if(window.echarts){draw();return}
 var L=window.einspaceECharts=window.einspaceECharts||{queue:[],loading:false};L.queue.push({id:id,draw:draw});
 if(L.loading)return;L.loading=true;
 var done=function(ok){L.loading=false;var q=L.queue;L.queue=[];q.forEach(function(e){if(ok&&window.echarts){e.draw()}else{var el=document.getElementById(e.id);

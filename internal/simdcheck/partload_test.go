@@ -125,3 +125,36 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+var sink float32
+
+// BenchmarkPartLoad measures one tail load of 3 float32s, the case the patch changes (a copy into a
+// zeroed array and a load of it, instead of a full-width load and a mask), beside a full load.
+func BenchmarkPartLoad(b *testing.B) {
+	s := make([]float32, 64)
+	for i := range s {
+		s[i] = float32(i)
+	}
+	if archsimd.X86.AVX512() {
+		b.Run("Float32x16Part/3", func(b *testing.B) {
+			for i := range b.N {
+				v, _ := archsimd.LoadFloat32x16Part(s[i&31 : i&31+3])
+				sink += v.GetLo().GetLo().GetElem(0)
+			}
+		})
+		b.Run("Float32x16/full", func(b *testing.B) {
+			for i := range b.N {
+				v := archsimd.LoadFloat32x16(s[i&31 : i&31+16])
+				sink += v.GetLo().GetLo().GetElem(0)
+			}
+		})
+	}
+	if archsimd.X86.AVX2() {
+		b.Run("Float32x8Part/3", func(b *testing.B) {
+			for i := range b.N {
+				v, _ := archsimd.LoadFloat32x8Part(s[i&31 : i&31+3])
+				sink += v.GetLo().GetElem(0)
+			}
+		})
+	}
+}
