@@ -49,6 +49,7 @@ type style struct {
 type nodeLabel struct {
 	Color      string `json:"color,omitempty"`
 	FontWeight string `json:"fontWeight,omitempty"`
+	FontSize   int    `json:"fontSize,omitempty"`
 	Width      int    `json:"width"`
 	Overflow   string `json:"overflow"`
 }
@@ -60,15 +61,23 @@ const maxSteps = 24
 // end in "…" (the tooltip has them whole).
 const labelWidth = 150
 
-// fitLabels narrows the labels to the space between two levels of the initial view, for a series width
-// in pixels.
+// fitLabels narrows the labels to the space between two levels of the initial view, for a series width in
+// pixels; in a deep tree, where that space is short, it also sets them in a smaller font, so that they keep
+// about 12 characters. Leaves of the deepest level in view keep labelWidth: nothing is to their right.
 func fitLabels(root *treeNode, width float64) {
 	depth := 0
+	small := false
 	var walk func(t *treeNode, visible bool, set int)
 	walk = func(t *treeNode, visible bool, set int) {
-		if set > 0 {
+		switch {
+		case set > 0 && len(t.Children) == 0 && t.depth >= depth:
+			t.Label.Width = labelWidth
+		case set > 0:
 			t.Label.Width = set
-		} else if visible {
+			if small {
+				t.Label.FontSize = 9
+			}
+		case visible:
 			depth = max(depth, t.depth)
 		}
 		open := visible && (t.Collapsed == nil || !*t.Collapsed)
@@ -78,6 +87,10 @@ func fitLabels(root *treeNode, width float64) {
 	}
 	walk(root, true, 0)
 	w := int(width/float64(max(depth, 1))) - 16
+	small = w < 90
+	if small {
+		w += 10 // a 9 px font: the gap between a label and its node shrinks too
+	}
 	walk(root, true, min(max(w, 60), labelWidth))
 }
 
