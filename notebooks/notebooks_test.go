@@ -425,7 +425,7 @@ func check03(t *testing.T, nb *notebook) {
 			t.Errorf("the small CNN's test accuracy %.1f%% is not clearly above chance (5%% with 20 classes)", test)
 		}
 	}
-	res := find(t, nb, "json.Unmarshal(must(os.ReadFile(resultPath(i)))")
+	res := find(t, nb, "json.Unmarshal(kernel.Must(os.ReadFile(resultPath(i)))")
 	wantText(t, res, "small CNN (text format): test accuracy", "above chance: true")
 	wantCharts(t, res, 2)
 	if !strings.Contains(res.html(), "93.36") {
