@@ -19,8 +19,11 @@ const outDir = process.env.BROWSER_OUT || join(repo, 'out', 'browser');
 const all = readdirSync(join(repo, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
 const notebooks = process.env.NOTEBOOKS ? process.env.NOTEBOOKS.split(',') : all;
 
-// Console messages that are not ours: Debian's notebook asks for the ipywidgets extension it lacks.
-const foreignErrors = [/nbextensions\/widgets\//, /favicon/];
+// Console messages that are not ours: Debian's notebook asks for the ipywidgets extension it lacks; GoNB's
+// widgets talk to the kernel over a second websocket of their own (gonb_comm), so the page's own kernel
+// connection sees messages of a comm it did not open and the classic Notebook logs "Comm promise not
+// found" (harmless: the widgets work; it is GoNB's design, not a defect of ours).
+const foreignErrors = [/nbextensions\/widgets\//, /favicon/, /^Comm promise not found for comm id/];
 
 let jupyter, browser, work;
 
@@ -62,10 +65,12 @@ async function waitReady(page) {
   await page.evaluate(() => Jupyter.notebook.set_autosave_interval(0)); // never write the notebook back
 }
 
-// runAll clicks Cell > Run All and waits until every code cell has run, or one failed.
-async function runAll(page, timeoutMs) {
+// runAll clicks Cell > Run All, lets interact (if given) play with the cells' controls while they run,
+// and waits until every code cell has run, or one failed.
+async function runAll(page, timeoutMs, interact) {
   await page.click('#celllink');
   await page.click('#run_all_cells > a');
+  if (interact) await interact(page);
   await page.waitForFunction(() => {
     const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === 'code');
     const failed = cells.some((c) => c.output_area.outputs.some((o) => o.output_type === 'error'));
@@ -170,6 +175,85 @@ async function refreshDocs(page, name) {
   }
 }
 
+// explorerState reads the explorer's panel: its settings, history and statistics, and the text.
+function explorerState(page) {
+  return page.evaluate(() => {
+    const q = (k) => document.querySelector(`.einspace-explorer-state [data-k="${k}"]`)?.textContent;
+    const row = (name) => [...document.querySelectorAll('table tr')].find((tr) => tr.cells[0]?.textContent === name)?.cells[1]?.textContent;
+    const hist = document.querySelector('.einspace-explorer-state')?.textContent.match(/history \((\d+)\)/);
+    return {
+      pc: q('pc'), seed: q('seed'), input: q('input'), message: q('message'), history: hist ? Number(hist[1]) : 0,
+      params: row('parameters'), nodes: row('nodes'), output: row('output shape'), mode: row('mode'),
+      text: document.querySelector('.einspace-explorer-text')?.value,
+      charts: [...document.querySelectorAll('.einspace-chart')].filter((el) => window.echarts && echarts.getInstanceByDom(el)).length,
+    };
+  });
+}
+
+// explore drives the grammar explorer of 06 as a student would: a slider, the buttons, the menus, then
+// done; after each action it waits for the panel to change and checks what it shows.
+async function explore(page) {
+  const log = [];
+  await page.waitForSelector('.einspace-explorer button', { timeout: 180_000 });
+  await page.waitForFunction(() => document.querySelector('.einspace-explorer-state [data-k="message"]')?.textContent.startsWith('ready'),
+    null, { timeout: 60_000 });
+  let state = await explorerState(page);
+  assert.equal(state.pc, '0.32');
+  assert.equal(state.history, 1);
+  // act does something, waits until the panel shows what want accepts, and returns the new state.
+  const signature = () => page.evaluate(() => JSON.stringify([document.querySelector('.einspace-explorer-state')?.textContent,
+    document.querySelector('.einspace-explorer-text')?.value,
+    [...document.querySelectorAll('table tr')].map((tr) => tr.textContent).join('|')]));
+  async function act(what, action, want) {
+    const before = state;
+    const sig = await signature();
+    const t0 = Date.now();
+    await action();
+    await page.waitForFunction((prev) => {
+      const now = JSON.stringify([document.querySelector('.einspace-explorer-state')?.textContent,
+        document.querySelector('.einspace-explorer-text')?.value,
+        [...document.querySelectorAll('table tr')].map((tr) => tr.textContent).join('|')]);
+      return now !== prev;
+    }, sig, { timeout: 30_000 }).catch(async (err) => {
+      throw new Error(`${what}: the explorer did not change in 30 s; it shows ${JSON.stringify(await explorerState(page))} (${err.message})`);
+    });
+    await page.waitForFunction(() => [...document.querySelectorAll('.einspace-chart')].every((el) => window.echarts && echarts.getInstanceByDom(el)), null, { timeout: 30_000 });
+    state = await explorerState(page);
+    log.push(`${what}: ${Date.now() - t0} ms → ${state.message} (params ${state.params}, nodes ${state.nodes})`);
+    want(state, before);
+  }
+  const slider = (i) => page.locator('.einspace-explorer input[type=range]').nth(i);
+  const button = (label) => page.locator('.einspace-explorer button', { hasText: label });
+  const select = (i) => page.locator('.einspace-explorer select').nth(i);
+  await act('p(computation) to 0.60', () => slider(0).evaluate((el) => {
+    el.value = 60; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change'));
+  }), (s) => { assert.equal(s.pc, '0.60'); assert.equal(s.message, 'sample (p = 0.60, seed 1)'); assert.equal(s.history, 1); });
+  await act('mutate', () => button('mutate').click(), (s, b) => {
+    assert.equal(s.message, 'mutation'); assert.equal(s.history, 2); assert.notEqual(s.text, b.text);
+  });
+  const mutated = state.text;
+  await act('back', () => button('back').click(), (s, b) => { assert.equal(s.history, 1); assert.notEqual(s.text, mutated); });
+  await act('cross over', () => button('cross over').click(), (s) => { assert.match(s.message, /^crossover with a sample of \d+ nodes$/); assert.equal(s.history, 2); });
+  await act('re-sample', () => button('re-sample').click(), (s, b) => { assert.equal(s.history, 3); assert.notEqual(s.text, b.text); });
+  await act('seed to 7', () => slider(1).evaluate((el) => {
+    el.value = 7; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change'));
+  }), (s) => { assert.equal(s.seed, '7'); assert.equal(s.history, 1); });
+  await act('start from resnet18', () => select(1).selectOption({ label: 'resnet18' }), (s) => {
+    assert.equal(s.message, 'resnet18'); assert.equal(s.params, '11210560 (11.2M)'); assert.equal(s.output, '(512,2,2)'); assert.equal(s.mode, 'im');
+  });
+  await act('input 1x28x28', () => select(0).selectOption({ label: '1x28x28' }), (s) => {
+    assert.equal(s.input, '1x28x28'); assert.equal(s.params, '11209408 (11.2M)'); // the stem convolution sees one channel
+  });
+  await act('start from vit', () => select(1).selectOption({ label: 'vit' }), (s) => { assert.equal(s.mode, 'col'); assert.equal(s.output, '(49,512)'); });
+  assert.ok(state.charts >= 2, 'the tree and the graph drew');
+  await button('done').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('.output_area')].some((o) => o.textContent.includes('grammar explorer: done')), null, { timeout: 30_000 });
+  console.log(`explorer:\n  ${log.join('\n  ')}`);
+}
+
+// interactions play with the controls of the notebooks that have some, while Run All runs them.
+const interactions = { '06-interactive.ipynb': explore };
+
 // How long Run All may take per notebook (2 cores, the kernel's build cache warm or cold).
 const budgets = { '03-training.ipynb': 8 * 60_000, '04-search-reproduction.ipynb': 9 * 60_000 };
 
@@ -178,7 +262,7 @@ for (const name of notebooks) {
     const { page, errors } = await open(name);
     try {
       const start = Date.now();
-      await runAll(page, budgets[name] || 5 * 60_000);
+      await runAll(page, budgets[name] || 5 * 60_000, interactions[name]);
       const cells = await inspect(page);
       await screenshots(page, name, cells);
       if (process.env.REFRESH_DOCS) await refreshDocs(page, name);

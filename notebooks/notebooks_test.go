@@ -31,6 +31,7 @@ var budgets = map[string]time.Duration{
 	"03-training.ipynb":              5 * time.Minute,
 	"04-search-reproduction.ipynb":   6 * time.Minute,
 	"05-teaching-nas.ipynb":          3 * time.Minute,
+	"06-interactive.ipynb":           2 * time.Minute,
 }
 
 // checks holds each notebook's assertions on its executed outputs.
@@ -40,6 +41,7 @@ var checks = map[string]func(t *testing.T, nb *notebook){
 	"03-training.ipynb":              check03,
 	"04-search-reproduction.ipynb":   check04,
 	"05-teaching-nas.ipynb":          check05,
+	"06-interactive.ipynb":           check06,
 }
 
 // TestNotebooks executes every notebook of this folder headless with the einspace kernel and checks the
@@ -563,4 +565,18 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// check06: executed headless, the explorer finds no live page, says so, and leaves its starting state
+// (the browser tests drive its controls).
+func check06(t *testing.T, nb *notebook) {
+	ex := find(t, nb, "kernel.Explore(")
+	h := ex.html()
+	for _, want := range []string{"grammar explorer: no live page answered", "explorer: derivation tree",
+		"explorer: dataflow graph", `class="einspace-explorer-text"`, "multiply-adds"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("explorer cell: output lacks %q", want)
+		}
+	}
+	wantCharts(t, ex, 2)
 }

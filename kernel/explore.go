@@ -1,0 +1,169 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/comms"
+	"github.com/janpfeifer/gonb/gonbui/widgets"
+
+	"github.com/einspace-go/einspace/grammar"
+)
+
+// LivePageTimeout is how long a widget view waits for the page to answer before it decides that nobody is
+// looking (a notebook executed headless, by nbconvert) and shows its starting state for good.
+var LivePageTimeout = 15 * time.Second
+
+// Explore runs the grammar explorer in a notebook cell: controls for p(computation), the seed, the input
+// shape, the caps on nodes and parameters and the starting point, buttons to re-sample, mutate, cross over
+// with a new sample and step back, and a panel (statistics, derivation tree, dataflow graph and the
+// architecture's text) redrawn in place after every change. The cell runs until "done" is clicked or it is
+// interrupted; then the final state stays in the notebook, saved and exported with it.
+//
+// Without a live page (a notebook executed headless) it shows the starting state and returns; outside a
+// notebook it writes that state as a page (see Display).
+func Explore(o ExploreOptions) error {
+	e, err := newExplorer(o)
+	if err != nil {
+		return err
+	}
+	if !InNotebook() {
+		return writeOutside("grammar explorer", e.panel())
+	}
+	if err := ensureECharts(); err != nil {
+		return err
+	}
+	comms.Start()
+	uid := gonbui.UniqueId()
+	controlsID, panelID := "einspace-explorer-"+uid, "einspace-explorer-panel-"+uid
+	slot := func(name string) string { return "einspace-explorer-" + uid + "-" + name }
+	alive := "/einspace/alive/" + uid
+
+	startNames := append([]string{"random"}, grammar.SeedNames()...)
+	startIndex := 0
+	for i, n := range startNames {
+		if n == e.start {
+			startIndex = i
+		}
+	}
+	if startIndex == 0 && e.start != "random" {
+		startNames = append(startNames, "your architecture")
+		startIndex = len(startNames) - 1
+	}
+	inputIndex := 0
+	for i, s := range ExploreInputs {
+		if s == shapeArg(e.input) {
+			inputIndex = i
+		}
+	}
+	redraw := func() {
+		gonbui.UpdateHTML(panelID, htmlOf(e.panel()))
+		gonbui.Sync()
+	}
+	finish := func(why string) error {
+		gonbui.UpdateHTML(controlsID, "")
+		gonbui.UpdateHTML(panelID, "")
+		gonbui.DisplayHTML(fmt.Sprintf(`<div style="font:13px sans-serif;color:#555;margin:4px 0">grammar explorer: %s; `+
+			`its last state, kept in the notebook:</div>`, html.EscapeString(why)) + htmlOf(e.panel()))
+		gonbui.Sync()
+		return gonbui.Error()
+	}
+	gonbui.UpdateHTML(controlsID, explorerControls(slot, alive))
+	redraw()
+	// GoNB's widgets wait for the page to answer as they are made: without a page there are none to make.
+	if !livePage(alive) {
+		return finish(fmt.Sprintf("no live page answered within %v (a notebook executed headless?), so no controls", LivePageTimeout))
+	}
+	pc := widgets.Slider(5, 95, int(e.pc*100+0.5)).AppendTo(slot("pc")).Done()
+	seed := widgets.Slider(0, 100, int(min(e.seed, 100))).AppendTo(slot("seed")).Done()
+	input := widgets.Select(ExploreInputs).SetDefault(inputIndex).AppendTo(slot("input")).Done()
+	start := widgets.Select(startNames).SetDefault(startIndex).AppendTo(slot("start")).Done()
+	nodes := widgets.Slider(10, 1000, e.maxNodes).AppendTo(slot("nodes")).Done()
+	params := widgets.Slider(0, 100, exploreParamsSlider(e.maxParams)).AppendTo(slot("params")).Done()
+	resample := widgets.Button("re-sample").AppendTo(slot("buttons")).Done()
+	mutate := widgets.Button("mutate").AppendTo(slot("buttons")).Done()
+	cross := widgets.Button("cross over").AppendTo(slot("buttons")).Done()
+	back := widgets.Button("back").AppendTo(slot("buttons")).Done()
+	done := widgets.Button("done").AppendTo(slot("buttons")).Done()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pcC, seedC, nodesC, paramsC := pc.Listen().LatestOnly(), seed.Listen().LatestOnly(), nodes.Listen().LatestOnly(), params.Listen().LatestOnly()
+	inputC, startC := input.Listen(), start.Listen()
+	resampleC, mutateC, crossC, backC, doneC := resample.Listen(), mutate.Listen(), cross.Listen(), back.Listen(), done.Listen()
+	e.message = exploreReady
+	redraw()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return finish("interrupted")
+		case <-doneC.C:
+			return finish("done")
+		case v := <-pcC.C:
+			err = e.setPComputation(float64(v) / 100)
+		case v := <-seedC.C:
+			err = e.setSeed(uint64(v))
+		case v := <-nodesC.C:
+			err = e.setCaps(v, e.maxParams)
+		case v := <-paramsC.C:
+			err = e.setCaps(e.maxNodes, exploreParamsScale(v))
+		case v := <-inputC.C:
+			err = e.setInput(ExploreInputs[v])
+		case v := <-startC.C:
+			if startNames[v] == "your architecture" {
+				err = e.setStart(o.Start)
+			} else {
+				err = e.setStart(startNames[v])
+			}
+		case <-resampleC.C:
+			err = e.resample()
+		case <-mutateC.C:
+			e.mutate()
+		case <-crossC.C:
+			e.crossover()
+		case <-backC.C:
+			e.back()
+		}
+		if err != nil {
+			e.message = err.Error()
+		}
+		redraw()
+	}
+}
+
+// exploreReady is the panel's message once every control is listened to.
+const exploreReady = "ready: move a control or click a button"
+
+// explorerControls is the explorer's control panel, with a slot for each widget, and a script that tells
+// the cell a live page is showing it.
+func explorerControls(slot func(string) string, alive string) string {
+	var b strings.Builder
+	b.WriteString(`<div class="einspace-explorer" style="font:13px sans-serif;display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;align-items:center;margin:4px 0 8px">`)
+	for _, c := range [][2]string{{"pc", "p(computation) ×100"}, {"seed", "seed"}, {"input", "input shape"},
+		{"start", "start from"}, {"nodes", "max nodes"}, {"params", "max parameters (10^(3+v/20))"}} {
+		fmt.Fprintf(&b, `<label>%s</label><span id="%s"></span>`, html.EscapeString(c[1]), slot(c[0]))
+	}
+	fmt.Fprintf(&b, `<span></span><span id="%s"></span></div>`, slot("buttons"))
+	fmt.Fprintf(&b, `<script>(function(){var c=globalThis.gonb_comm;if(c){c.newSyncedVariable(%q,0).set(1)}})();</script>`, alive)
+	return b.String()
+}
+
+// livePage waits for the page to run the control panel's script, which answers on alive.
+func livePage(alive string) bool {
+	ch := comms.Listen[int](alive)
+	defer ch.Close()
+	select {
+	case <-ch.C:
+		return true
+	case <-time.After(LivePageTimeout):
+		return false
+	}
+}
