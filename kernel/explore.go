@@ -152,7 +152,9 @@ func explorerControls(slot func(string) string, alive string) string {
 		fmt.Fprintf(&b, `<label>%s</label><span id="%s"></span>`, html.EscapeString(c[1]), slot(c[0]))
 	}
 	fmt.Fprintf(&b, `<span></span><span id="%s"></span></div>`, slot("buttons"))
-	fmt.Fprintf(&b, `<script>(function(){var c=globalThis.gonb_comm;if(c){c.newSyncedVariable(%q,0).set(1)}})();</script>`, alive)
+	// gonb_comm (GoNB's websocket to the cell) may be installed just after this script runs: try for 20 s.
+	fmt.Fprintf(&b, `<script>(function(){var n=0;(function answer(){var c=globalThis.gonb_comm;`+
+		`if(c){c.newSyncedVariable(%q,0).set(1)}else if(n++<200){setTimeout(answer,100)}})()})();</script>`, alive)
 	return b.String()
 }
 
