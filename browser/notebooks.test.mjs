@@ -251,8 +251,47 @@ async function explore(page) {
   console.log(`explorer:\n  ${log.join('\n  ')}`);
 }
 
+// evolveState reads the evolution playground's panel.
+function evolveState(page) {
+  return page.evaluate(() => {
+    const q = (k) => document.querySelector(`.einspace-evolve-state [data-k="${k}"]`)?.textContent;
+    return { generation: Number(q('generation')), best: Number(q('best')), population: Number(q('population')), story: q('story'),
+      ready: !!document.querySelector('.einspace-evolve-state [data-k="ready"]') };
+  });
+}
+
+// evolve drives the evolution playground of 06: step, run 10, reset, done, checking each generation's
+// account of itself.
+async function evolve(page) {
+  await page.waitForFunction(() => !!document.querySelector('.einspace-evolve-state [data-k="ready"]'), null, { timeout: 120_000 });
+  let s = await evolveState(page);
+  assert.equal(s.generation, 0);
+  assert.equal(s.population, 10);
+  const button = (label) => page.locator('.einspace-evolve button', { hasText: new RegExp(`^${label}$`) });
+  const until = (generation) => page.waitForFunction((g) =>
+    Number(document.querySelector('.einspace-evolve-state [data-k="generation"]')?.textContent) === g, generation, { timeout: 30_000 });
+  await button('step').click();
+  await until(1);
+  s = await evolveState(page);
+  assert.match(s.story, /^generation 1: tournament #\d+ \([\d.]+\), #\d+ \([\d.]+\), #\d+ \([\d.]+\) → parent #\d+ \([\d.]+\); its mutated child #10 scores [\d.]+; the oldest, #0 \([\d.]+\), leaves/);
+  const best1 = s.best;
+  await button('run 10').click();
+  await until(11);
+  s = await evolveState(page);
+  assert.match(s.story, /child #20 .* the oldest, #10 /);
+  assert.ok(s.best >= best1, 'the best so far never falls');
+  await page.waitForFunction(() => [...document.querySelectorAll('.einspace-evolve-state ~ * .einspace-chart, .einspace-chart')]
+    .every((el) => window.echarts && echarts.getInstanceByDom(el)), null, { timeout: 30_000 });
+  const titles = await page.evaluate(() => [...document.querySelectorAll('.einspace-chart')].map((el) => echarts.getInstanceByDom(el)?.getOption()?.title?.[0]?.text));
+  assert.ok(titles.includes('population after generation 11') && titles.some((t) => /^parent #\d+ \(above\) → child #20 \(below\)$/.test(t)), `charts: ${titles}`);
+  await button('reset').click();
+  await until(0);
+  await button('done').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('.output_area')].some((o) => o.textContent.includes('evolution playground: done')), null, { timeout: 30_000 });
+}
+
 // interactions play with the controls of the notebooks that have some, while Run All runs them.
-const interactions = { '06-interactive.ipynb': explore };
+const interactions = { '06-interactive.ipynb': async (page) => { await explore(page); await evolve(page); } };
 
 // How long Run All may take per notebook (2 cores, the kernel's build cache warm or cold).
 const budgets = { '03-training.ipynb': 8 * 60_000, '04-search-reproduction.ipynb': 9 * 60_000 };

@@ -152,10 +152,15 @@ func explorerControls(slot func(string) string, alive string) string {
 		fmt.Fprintf(&b, `<label>%s</label><span id="%s"></span>`, html.EscapeString(c[1]), slot(c[0]))
 	}
 	fmt.Fprintf(&b, `<span></span><span id="%s"></span></div>`, slot("buttons"))
-	// gonb_comm (GoNB's websocket to the cell) may be installed just after this script runs: try for 20 s.
-	fmt.Fprintf(&b, `<script>(function(){var n=0;(function answer(){var c=globalThis.gonb_comm;`+
-		`if(c){c.newSyncedVariable(%q,0).set(1)}else if(n++<200){setTimeout(answer,100)}})()})();</script>`, alive)
+	b.WriteString(aliveScript(alive))
 	return b.String()
+}
+
+// aliveScript answers on alive from the page, through gonb_comm (GoNB's websocket to the cell), which
+// may be installed just after the script runs: it tries for 20 s.
+func aliveScript(alive string) string {
+	return fmt.Sprintf(`<script>(function(){var n=0;(function answer(){var c=globalThis.gonb_comm;`+
+		`if(c){c.newSyncedVariable(%q,0).set(1)}else if(n++<200){setTimeout(answer,100)}})()})();</script>`, alive)
 }
 
 // livePage waits for the page to run the control panel's script, which answers on alive.

@@ -579,4 +579,13 @@ func check06(t *testing.T, nb *notebook) {
 		}
 	}
 	wantCharts(t, ex, 2)
+	ev := find(t, nb, "kernel.Evolve(")
+	h = ev.html()
+	for _, want := range []string{"evolution playground: no live page answered", "population after generation 0",
+		"a stated proxy, not accuracy"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("playground cell: output lacks %q", want)
+		}
+	}
+	wantCharts(t, ev, 2)
 }

@@ -1,0 +1,86 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/comms"
+	"github.com/janpfeifer/gonb/gonbui/widgets"
+)
+
+// Evolve runs the evolution playground in a notebook cell: regularised evolution one generation at a time,
+// with buttons "step", "run 10", "reset" and "done". After each generation it redraws, in place, what the
+// generation did (the tournament drawn from the population, the parent it chose, the mutated child and the
+// oldest member leaving), the population coloured by those roles, the fitness per generation, and the
+// parent → child diff. The fitness is cheap and says what it is (ParamsProxy unless o.Fitness is set). The
+// cell runs until "done" or an interrupt; the final state then stays in the notebook.
+//
+// Without a live page it shows the initial population and returns; outside a notebook it writes that as a
+// page (see Display).
+func Evolve(o EvolveOptions) error {
+	p, err := newPlayground(o)
+	if err != nil {
+		return err
+	}
+	if !InNotebook() {
+		return writeOutside("evolution playground", p.panel())
+	}
+	if err := ensureECharts(); err != nil {
+		return err
+	}
+	comms.Start()
+	uid := gonbui.UniqueId()
+	controlsID, panelID := "einspace-evolve-"+uid, "einspace-evolve-panel-"+uid
+	buttons, alive := "einspace-evolve-"+uid+"-buttons", "/einspace/alive/"+uid
+	redraw := func() {
+		gonbui.UpdateHTML(panelID, htmlOf(p.panel()))
+		gonbui.Sync()
+	}
+	finish := func(why string) error {
+		gonbui.UpdateHTML(controlsID, "")
+		gonbui.UpdateHTML(panelID, "")
+		gonbui.DisplayHTML(fmt.Sprintf(`<div style="font:13px sans-serif;color:#555;margin:4px 0">evolution playground: %s; `+
+			`its last state, kept in the notebook:</div>`, html.EscapeString(why)) + htmlOf(p.panel()))
+		gonbui.Sync()
+		return gonbui.Error()
+	}
+	gonbui.UpdateHTML(controlsID, fmt.Sprintf(`<div class="einspace-evolve" style="margin:4px 0 8px"><span id="%s"></span></div>%s`,
+		buttons, aliveScript(alive)))
+	redraw()
+	if !livePage(alive) {
+		return finish(fmt.Sprintf("no live page answered within %v (a notebook executed headless?), so no controls", LivePageTimeout))
+	}
+	step := widgets.Button("step").AppendTo(buttons).Done()
+	run10 := widgets.Button("run 10").AppendTo(buttons).Done()
+	reset := widgets.Button("reset").AppendTo(buttons).Done()
+	done := widgets.Button("done").AppendTo(buttons).Done()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stepC, run10C, resetC, doneC := step.Listen(), run10.Listen(), reset.Listen(), done.Listen()
+	p.listening = true
+	redraw()
+	for {
+		select {
+		case <-ctx.Done():
+			return finish("interrupted")
+		case <-doneC.C:
+			return finish("done")
+		case <-stepC.C:
+			p.step()
+		case <-run10C.C:
+			for range 10 {
+				p.step()
+			}
+		case <-resetC.C:
+			if err := p.reset(); err != nil {
+				return finish(err.Error())
+			}
+		}
+		redraw()
+	}
+}
