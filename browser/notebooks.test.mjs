@@ -245,6 +245,16 @@ async function explore(page) {
     assert.equal(s.input, '1x28x28'); assert.equal(s.params, '11209408 (11.2M)'); // the stem convolution sees one channel
   });
   await act('start from vit', () => select(1).selectOption({ label: 'vit' }), (s) => { assert.equal(s.mode, 'col'); assert.equal(s.output, '(49,512)'); });
+  await act('typed text', async () => {
+    const box = page.locator('.einspace-explorer-input');
+    await box.fill('routing[im2col3k1s1p, computation<linear64>, col2im]');
+    await box.press('Enter');
+  }, (s) => { assert.equal(s.message, 'your architecture'); assert.equal(s.params, '640 (640)'); assert.equal(s.output, '(64,28,28)'); });
+  await act('typed text with a mistake', async () => {
+    const box = page.locator('.einspace-explorer-input');
+    await box.fill('sequential(linear64, computation<norm>)');
+    await box.press('Enter');
+  }, (s) => { assert.match(s.message, /^your text: 1:12: expected a module/); assert.equal(s.params, '640 (640)'); });
   assert.ok(state.charts >= 2, 'the tree and the graph drew');
   await button('done').click();
   await page.waitForFunction(() => [...document.querySelectorAll('.output_area')].some((o) => o.textContent.includes('grammar explorer: done')), null, { timeout: 30_000 });

@@ -12,6 +12,7 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/comms"
+	"github.com/janpfeifer/gonb/gonbui/dom"
 	"github.com/janpfeifer/gonb/gonbui/widgets"
 
 	"github.com/einspace-go/einspace/grammar"
@@ -98,6 +99,9 @@ func Explore(o ExploreOptions) error {
 	pcC, seedC, nodesC, paramsC := pc.Listen().LatestOnly(), seed.Listen().LatestOnly(), nodes.Listen().LatestOnly(), params.Listen().LatestOnly()
 	inputC, startC := input.Listen(), start.Listen()
 	resampleC, mutateC, crossC, backC, doneC := resample.Listen(), mutate.Listen(), cross.Listen(), back.Listen(), done.Listen()
+	textAddress := "/einspace/explorer/text/" + uid
+	textC := comms.Listen[string](textAddress)
+	dom.TransientJavascript(textInputScript(slot("text"), textAddress)) // binds the text box to textAddress
 	e.message = exploreReady
 	redraw()
 	for {
@@ -123,6 +127,10 @@ func Explore(o ExploreOptions) error {
 			} else {
 				err = e.setStart(startNames[v])
 			}
+		case text := <-textC.C:
+			if strings.TrimSpace(text) != "" {
+				err = e.setStartText(text)
+			}
 		case <-resampleC.C:
 			err = e.resample()
 		case <-mutateC.C:
@@ -145,14 +153,27 @@ const exploreReady = "ready: move a control or click a button"
 // explorerControls is the explorer's control panel, with a slot for each widget, and a script that tells
 // the cell a live page is showing it.
 func explorerControls(slot func(string) string, alive string) string {
+	return explorerControlsHTML(slot) + aliveScript(alive)
+}
+
+// textInputScript is JavaScript that sends the text box's content to the cell on Enter (GoNB has no text widget: this is a
+// synced variable of its comms, as its own widgets use).
+func textInputScript(id, address string) string {
+	return fmt.Sprintf(`(function(){var n=0;(function bind(){var c=globalThis.gonb_comm,el=document.getElementById(%q);`+
+		`if(!c||!el){if(n++<200){setTimeout(bind,100)}return}var v=c.newSyncedVariable(%q,"");`+
+		`el.addEventListener("keydown",function(e){if(e.key==="Enter"){v.set(el.value)}})})()})();`, id, address)
+}
+
+func explorerControlsHTML(slot func(string) string) string {
 	var b strings.Builder
 	b.WriteString(`<div class="einspace-explorer" style="font:13px sans-serif;display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;align-items:center;margin:4px 0 8px">`)
 	for _, c := range [][2]string{{"pc", "p(computation) ×100"}, {"seed", "seed"}, {"input", "input shape"},
 		{"start", "start from"}, {"nodes", "max nodes"}, {"params", "max parameters (10^(3+v/20))"}} {
 		fmt.Fprintf(&b, `<label>%s</label><span id="%s"></span>`, html.EscapeString(c[1]), slot(c[0]))
 	}
+	fmt.Fprintf(&b, `<label>or your text</label><input id="%s" class="einspace-explorer-input" type="text" `+
+		`placeholder="e.g. routing[im2col3k1s1p, computation&lt;linear64&gt;, col2im], then Enter" style="font:12px monospace;width:100%%">`, slot("text"))
 	fmt.Fprintf(&b, `<span></span><span id="%s"></span></div>`, slot("buttons"))
-	b.WriteString(aliveScript(alive))
 	return b.String()
 }
 

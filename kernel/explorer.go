@@ -204,6 +204,16 @@ func (e *explorerState) setStart(start string) error {
 	return e.restartKeeping()
 }
 
+// setStartText starts from an architecture typed in the page; text that does not parse for the input
+// leaves the architecture shown and the message says where it is wrong.
+func (e *explorerState) setStartText(text string) error {
+	if _, err := grammar.ParseArch(text, e.input); err != nil {
+		e.message = "your text: " + err.Error()
+		return nil
+	}
+	return e.setStart(text)
+}
+
 // restartKeeping restarts, and when that fails keeps what was shown and says why.
 func (e *explorerState) restartKeeping() error {
 	old := e.history

@@ -106,3 +106,23 @@ func TestExplorerPanel(t *testing.T) {
 		}
 	}
 }
+
+func TestExplorerTypedText(t *testing.T) {
+	e, err := newExplorer(ExploreOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := e.current().String()
+	kernelCheck(t, e.setStartText("sequential(linear64, computation<norm>)"))
+	if e.current().String() != shown || !strings.HasPrefix(e.message, "your text: 1:12: expected a module") {
+		t.Errorf("bad text: shows %s, says %q", e.current(), e.message)
+	}
+	kernelCheck(t, e.setStartText("routing[im2col3k1s1p, computation<linear64>, col2im]"))
+	if e.current().Stats().Params != 1792 || e.message != "your architecture" {
+		t.Errorf("good text: %d params, %q", e.current().Stats().Params, e.message)
+	}
+	kernelCheck(t, e.setInput("1x28x28")) // the typed start is kept for the new input
+	if e.current().Stats().Params != 640 {
+		t.Errorf("typed start for 1x28x28: %d params, want 640", e.current().Stats().Params)
+	}
+}
