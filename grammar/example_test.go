@@ -83,3 +83,10 @@ func ExampleInspect() {
 	fmt.Println("attention heads:", heads)
 	// Output: attention heads: 16
 }
+
+func ExampleShape_Arg() {
+	s := grammar.ImShape(3, 28, 28)
+	again, _ := grammar.ParseShape(s.Arg())
+	fmt.Println(s, s.Arg(), again == s)
+	// Output: (3,28,28) 3x28x28 true
+}

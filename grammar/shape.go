@@ -71,6 +71,16 @@ func ParseShape(text string) (Shape, error) {
 	return s, nil
 }
 
+// Arg writes the shape as ParseShape reads it and the command line takes it: "3x28x28" (String writes
+// "(3,28,28)").
+func (s Shape) Arg() string {
+	parts := make([]string, s.rank)
+	for i := range parts {
+		parts[i] = strconv.Itoa(s.dims[i])
+	}
+	return strings.Join(parts, "x")
+}
+
 // Rank is the number of dimensions, 3 in im mode and 2 in col mode (0 for the zero Shape).
 func (s Shape) Rank() int { return int(s.rank) }
 

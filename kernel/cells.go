@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/einspace-go/einspace/grammar"
@@ -73,7 +72,7 @@ func Keep(name string, a *grammar.Arch) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("kernel: keep %s: %w", name, err)
 	}
-	text := fmt.Sprintf("# input %s\n%s\n", shapeArg(a.Input), a)
+	text := fmt.Sprintf("# input %s\n%s\n", a.Input.Arg(), a)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		return fmt.Errorf("kernel: keep %s: %w", name, err)
 	}
@@ -103,14 +102,4 @@ func Kept(name string) (*grammar.Arch, error) {
 		return nil, fmt.Errorf("kernel: %s: %w", path, err)
 	}
 	return a, nil
-}
-
-// shapeArg writes a shape as ParseShape reads it: 3x28x28.
-func shapeArg(s grammar.Shape) string {
-	dims := s.Dims()
-	parts := make([]string, len(dims))
-	for i, d := range dims {
-		parts[i] = strconv.Itoa(d)
-	}
-	return strings.Join(parts, "x")
 }

@@ -3,13 +3,10 @@ package kernel
 import (
 	"context"
 	"fmt"
-	"html"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/janpfeifer/gonb/gonbui"
-	"github.com/janpfeifer/gonb/gonbui/comms"
 	"github.com/janpfeifer/gonb/gonbui/widgets"
 )
 
@@ -33,28 +30,13 @@ func Evolve(o EvolveOptions) error {
 	if err := ensureECharts(); err != nil {
 		return err
 	}
-	comms.Start()
-	uid := gonbui.UniqueId()
-	controlsID, panelID := "einspace-evolve-"+uid, "einspace-evolve-panel-"+uid
-	buttons, alive := "einspace-evolve-"+uid+"-buttons", "/einspace/alive/"+uid
-	redraw := func() {
-		gonbui.UpdateHTML(panelID, htmlOf(p.panel()))
-		gonbui.Sync()
+	v, live := startWidgetView("evolution playground", func(slot func(string) string) string {
+		return fmt.Sprintf(`<div class="einspace-evolve" style="margin:4px 0 8px"><span id="%s"></span></div>`, slot("buttons"))
+	}, p.panel)
+	if !live {
+		return v.finish(noPage())
 	}
-	finish := func(why string) error {
-		gonbui.UpdateHTML(controlsID, "")
-		gonbui.UpdateHTML(panelID, "")
-		gonbui.DisplayHTML(fmt.Sprintf(`<div style="font:13px sans-serif;color:#555;margin:4px 0">evolution playground: %s; `+
-			`its last state, kept in the notebook:</div>`, html.EscapeString(why)) + htmlOf(p.panel()))
-		gonbui.Sync()
-		return gonbui.Error()
-	}
-	gonbui.UpdateHTML(controlsID, fmt.Sprintf(`<div class="einspace-evolve" style="margin:4px 0 8px"><span id="%s"></span></div>%s`,
-		buttons, aliveScript(alive)))
-	redraw()
-	if !livePage(alive) {
-		return finish(fmt.Sprintf("no live page answered within %v (a notebook executed headless?), so no controls", LivePageTimeout))
-	}
+	buttons := v.slot("buttons")
 	step := widgets.Button("step").AppendTo(buttons).Done()
 	run10 := widgets.Button("run 10").AppendTo(buttons).Done()
 	reset := widgets.Button("reset").AppendTo(buttons).Done()
@@ -63,13 +45,13 @@ func Evolve(o EvolveOptions) error {
 	defer stop()
 	stepC, run10C, resetC, doneC := step.Listen(), run10.Listen(), reset.Listen(), done.Listen()
 	p.listening = true
-	redraw()
+	v.redraw()
 	for {
 		select {
 		case <-ctx.Done():
-			return finish("interrupted")
+			return v.finish("interrupted")
 		case <-doneC.C:
-			return finish("done")
+			return v.finish("done")
 		case <-stepC.C:
 			p.step()
 		case <-run10C.C:
@@ -78,9 +60,9 @@ func Evolve(o EvolveOptions) error {
 			}
 		case <-resetC.C:
 			if err := p.reset(); err != nil {
-				return finish(err.Error())
+				return v.finish(err.Error())
 			}
 		}
-		redraw()
+		v.redraw()
 	}
 }

@@ -8,19 +8,13 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/comms"
 	"github.com/janpfeifer/gonb/gonbui/dom"
 	"github.com/janpfeifer/gonb/gonbui/widgets"
 
 	"github.com/einspace-go/einspace/grammar"
 )
-
-// LivePageTimeout is how long a widget view waits for the page to answer before it decides that nobody is
-// looking (a notebook executed headless, by nbconvert) and shows its starting state for good.
-var LivePageTimeout = 15 * time.Second
 
 // Explore runs the grammar explorer in a notebook cell: controls for p(computation), the seed, the input
 // shape, the caps on nodes and parameters and the starting point, buttons to re-sample, mutate, cross over
@@ -41,12 +35,6 @@ func Explore(o ExploreOptions) error {
 	if err := ensureECharts(); err != nil {
 		return err
 	}
-	comms.Start()
-	uid := gonbui.UniqueId()
-	controlsID, panelID := "einspace-explorer-"+uid, "einspace-explorer-panel-"+uid
-	slot := func(name string) string { return "einspace-explorer-" + uid + "-" + name }
-	alive := "/einspace/alive/" + uid
-
 	startNames := append([]string{"random"}, grammar.SeedNames()...)
 	startIndex := 0
 	for i, n := range startNames {
@@ -60,28 +48,15 @@ func Explore(o ExploreOptions) error {
 	}
 	inputIndex := 0
 	for i, s := range ExploreInputs {
-		if s == shapeArg(e.input) {
+		if s == e.input.Arg() {
 			inputIndex = i
 		}
 	}
-	redraw := func() {
-		gonbui.UpdateHTML(panelID, htmlOf(e.panel()))
-		gonbui.Sync()
+	v, live := startWidgetView("grammar explorer", explorerControls, e.panel)
+	if !live {
+		return v.finish(noPage())
 	}
-	finish := func(why string) error {
-		gonbui.UpdateHTML(controlsID, "")
-		gonbui.UpdateHTML(panelID, "")
-		gonbui.DisplayHTML(fmt.Sprintf(`<div style="font:13px sans-serif;color:#555;margin:4px 0">grammar explorer: %s; `+
-			`its last state, kept in the notebook:</div>`, html.EscapeString(why)) + htmlOf(e.panel()))
-		gonbui.Sync()
-		return gonbui.Error()
-	}
-	gonbui.UpdateHTML(controlsID, explorerControls(slot, alive))
-	redraw()
-	// GoNB's widgets wait for the page to answer as they are made: without a page there are none to make.
-	if !livePage(alive) {
-		return finish(fmt.Sprintf("no live page answered within %v (a notebook executed headless?), so no controls", LivePageTimeout))
-	}
+	slot := v.slot
 	pc := widgets.Slider(5, 95, int(e.pc*100+0.5)).AppendTo(slot("pc")).Done()
 	seed := widgets.Slider(0, 100, int(min(e.seed, 100))).AppendTo(slot("seed")).Done()
 	input := widgets.Select(ExploreInputs).SetDefault(inputIndex).AppendTo(slot("input")).Done()
@@ -99,18 +74,18 @@ func Explore(o ExploreOptions) error {
 	pcC, seedC, nodesC, paramsC := pc.Listen().LatestOnly(), seed.Listen().LatestOnly(), nodes.Listen().LatestOnly(), params.Listen().LatestOnly()
 	inputC, startC := input.Listen(), start.Listen()
 	resampleC, mutateC, crossC, backC, doneC := resample.Listen(), mutate.Listen(), cross.Listen(), back.Listen(), done.Listen()
-	textAddress := "/einspace/explorer/text/" + uid
+	textAddress := "/einspace/explorer/text/" + v.uid
 	textC := comms.Listen[string](textAddress)
 	dom.TransientJavascript(textInputScript(slot("text"), textAddress)) // binds the text box to textAddress
 	e.message = exploreReady
-	redraw()
+	v.redraw()
 	for {
 		var err error
 		select {
 		case <-ctx.Done():
-			return finish("interrupted")
+			return v.finish("interrupted")
 		case <-doneC.C:
-			return finish("done")
+			return v.finish("done")
 		case v := <-pcC.C:
 			err = e.setPComputation(float64(v) / 100)
 		case v := <-seedC.C:
@@ -143,18 +118,12 @@ func Explore(o ExploreOptions) error {
 		if err != nil {
 			e.message = err.Error()
 		}
-		redraw()
+		v.redraw()
 	}
 }
 
 // exploreReady is the panel's message once every control is listened to.
 const exploreReady = "ready: move a control or click a button"
-
-// explorerControls is the explorer's control panel, with a slot for each widget, and a script that tells
-// the cell a live page is showing it.
-func explorerControls(slot func(string) string, alive string) string {
-	return explorerControlsHTML(slot) + aliveScript(alive)
-}
 
 // textInputScript is JavaScript that sends the text box's content to the cell on Enter (GoNB has no text widget: this is a
 // synced variable of its comms, as its own widgets use).
@@ -164,7 +133,8 @@ func textInputScript(id, address string) string {
 		`el.addEventListener("keydown",function(e){if(e.key==="Enter"){v.set(el.value)}})})()})();`, id, address)
 }
 
-func explorerControlsHTML(slot func(string) string) string {
+// explorerControls is the explorer's control panel, with a slot for each widget.
+func explorerControls(slot func(string) string) string {
 	var b strings.Builder
 	b.WriteString(`<div class="einspace-explorer" style="font:13px sans-serif;display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;align-items:center;margin:4px 0 8px">`)
 	for _, c := range [][2]string{{"pc", "p(computation) ×100"}, {"seed", "seed"}, {"input", "input shape"},
@@ -175,23 +145,4 @@ func explorerControlsHTML(slot func(string) string) string {
 		`placeholder="e.g. routing[im2col3k1s1p, computation&lt;linear64&gt;, col2im], then Enter" style="font:12px monospace;width:100%%">`, slot("text"))
 	fmt.Fprintf(&b, `<span></span><span id="%s"></span></div>`, slot("buttons"))
 	return b.String()
-}
-
-// aliveScript answers on alive from the page, through gonb_comm (GoNB's websocket to the cell), which
-// may be installed just after the script runs: it tries for 20 s.
-func aliveScript(alive string) string {
-	return fmt.Sprintf(`<script>(function(){var n=0;(function answer(){var c=globalThis.gonb_comm;`+
-		`if(c){c.newSyncedVariable(%q,0).set(1)}else if(n++<200){setTimeout(answer,100)}})()})();</script>`, alive)
-}
-
-// livePage waits for the page to run the control panel's script, which answers on alive.
-func livePage(alive string) bool {
-	ch := comms.Listen[int](alive)
-	defer ch.Close()
-	select {
-	case <-ch.C:
-		return true
-	case <-time.After(LivePageTimeout):
-		return false
-	}
 }

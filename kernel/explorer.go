@@ -245,7 +245,7 @@ func (e *explorerState) panel() []part {
 		`<b>p(computation)</b> <span data-k="pc">%.2f</span> · <b>seed</b> <span data-k="seed">%d</span> · <b>input</b> <span data-k="input">%s</span> · `+
 		`<b>caps</b> <span data-k="nodes">%d</span> nodes, <span data-k="params">%s</span> params<br>`+
 		`<b>history</b> (%d): %s<br><b>last</b>: <span data-k="message">%s</span></div>`,
-		e.pc, e.seed, shapeArg(e.input), e.maxNodes, viz.Count(e.maxParams), len(steps),
+		e.pc, e.seed, e.input.Arg(), e.maxNodes, viz.Count(e.maxParams), len(steps),
 		html.EscapeString(strings.Join(steps, " → ")), html.EscapeString(e.message))
 	t := Table{Title: "statistics", Header: []string{"statistic", "value"}, Rows: [][]string{
 		{"parameters", fmt.Sprintf("%d (%s)", s.Params, viz.Count(s.Params))},

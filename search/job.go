@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	"github.com/einspace-go/einspace/grammar"
 )
@@ -122,12 +120,3 @@ type EvaluatorFunc func(ctx context.Context, job Job) (Result, error)
 // Evaluate calls f.
 func (f EvaluatorFunc) Evaluate(ctx context.Context, job Job) (Result, error) { return f(ctx, job) }
 
-// shapeText writes a shape as ParseShape reads it: "3x28x28".
-func shapeText(s grammar.Shape) string {
-	dims := s.Dims()
-	parts := make([]string, len(dims))
-	for i, d := range dims {
-		parts[i] = strconv.Itoa(d)
-	}
-	return strings.Join(parts, "x")
-}

@@ -66,7 +66,7 @@ func readArch(e *env, arg string, input grammar.Shape) (*grammar.Arch, error) {
 	}
 	a, err := grammar.Infer(root, input)
 	if err != nil {
-		return nil, usagef("%s at input %s: %v", where, shapeText(input), err)
+		return nil, usagef("%s at input %s: %v", where, input.Arg(), err)
 	}
 	return a, nil
 }
@@ -78,10 +78,6 @@ func isSeedName(s string) bool {
 		}
 	}
 	return false
-}
-
-func shapeText(s grammar.Shape) string {
-	return strings.Trim(strings.ReplaceAll(s.String(), ",", "x"), "()")
 }
 
 // archJSON is the one-line JSON form of an architecture.
@@ -119,8 +115,8 @@ func writeJSONLine(w io.Writer, v any) error {
 // writeStats prints the statistics block of show.
 func writeStats(w io.Writer, a *grammar.Arch) {
 	s := a.Stats()
-	fmt.Fprintf(w, "input       %s\n", shapeText(a.Input))
-	fmt.Fprintf(w, "output      %s (%s mode)\n", shapeText(a.Output()), a.Output().Mode())
+	fmt.Fprintf(w, "input       %s\n", a.Input.Arg())
+	fmt.Fprintf(w, "output      %s (%s mode)\n", a.Output().Arg(), a.Output().Mode())
 	fmt.Fprintf(w, "parameters  %s\n", thousands(s.Params))
 	fmt.Fprintf(w, "FLOPs       %s multiply-adds per example\n", thousands(s.FLOPs))
 	fmt.Fprintf(w, "activations %s bytes per example\n", thousands(s.ActivationBytes))
@@ -140,7 +136,7 @@ func writeTree(w io.Writer, n *grammar.Node, indent string, label string) {
 	if label != "" {
 		label += ": "
 	}
-	fmt.Fprintf(w, "%s%s%-*s -> %s\n", indent, label, max(1, 40-len(indent)-len(label)), name, shapeText(n.Out))
+	fmt.Fprintf(w, "%s%s%-*s -> %s\n", indent, label, max(1, 40-len(indent)-len(label)), name, n.Out.Arg())
 	for i, c := range n.Children {
 		writeTree(w, c, indent+"  ", slotLabel(n, i))
 	}

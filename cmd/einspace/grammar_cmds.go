@@ -138,7 +138,7 @@ func runStats(e *env, args []string) error {
 		ps = append(ps, p)
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "Samples per row: %d at input %s, seed %d, node cap %d. Counts are of the tree as instantiated\n", *n, shapeText(input.shape), *seed, *maxNodes)
+	fmt.Fprintf(w, "Samples per row: %d at input %s, seed %d, node cap %d. Counts are of the tree as instantiated\n", *n, input.shape.Arg(), *seed, *maxNodes)
 	fmt.Fprintf(w, "(a 4/8-way inner module once per copy, as the reference deep-copies it); \"written\" counts it once.\n\n")
 	fmt.Fprintln(w, "| p(C) | terminals mean / median / max | paper | non-terminals mean / median / max | paper | written T / NT median | samples over cap | backtracks per sample |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")

@@ -67,7 +67,7 @@ forward pass on random input, and prints its trainable parameters and shapes: a 
 	}
 	fmt.Fprintf(e.stdout, "built in %v with backend %q\n", time.Since(start).Round(time.Millisecond), backendName(m))
 	fmt.Fprintf(e.stdout, "params        %s trainable (backbone %s + head %s)\n", thousands(m.TrainableParams()), thousands(a.Stats().Params), thousands(net.HeadParams()))
-	fmt.Fprintf(e.stdout, "output_shape  %s (backbone, %s mode) -> %d logits\n", shapeText(a.Output()), a.Output().Mode(), *classes)
+	fmt.Fprintf(e.stdout, "output_shape  %s (backbone, %s mode) -> %d logits\n", a.Output().Arg(), a.Output().Mode(), *classes)
 	return nil
 }
 

@@ -35,7 +35,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, job search.Job) (search.Result
 	if err != nil {
 		return search.Result{}, err
 	}
-	if got, want := fmt.Sprintf("%dx%dx%d", ds.Shape.C, ds.Shape.H, ds.Shape.W), shapeText(arch.Input); got != want {
+	if got, want := fmt.Sprintf("%dx%dx%d", ds.Shape.C, ds.Shape.H, ds.Shape.W), arch.Input.Arg(); got != want {
 		return search.Result{}, fmt.Errorf("job %s: dataset %s has inputs %s, the architecture was inferred for %s", job.ID, job.Data.Name, got, want)
 	}
 	classes := ds.Classes
@@ -104,11 +104,6 @@ func finite(v float64) float64 {
 }
 
 func split(s *data.Split) models.Dataset { return models.Dataset{Images: s.Images, Labels: s.Labels} }
-
-func shapeText(s interface{ Dims() []int }) string {
-	d := s.Dims()
-	return fmt.Sprintf("%dx%dx%d", d[0], d[1], d[2])
-}
 
 // dataset loads (once per process) and normalises the dataset a job names.
 func (e *Evaluator) dataset(ctx context.Context, spec search.DataSpec) (*data.Dataset, error) {
