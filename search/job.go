@@ -119,4 +119,3 @@ type EvaluatorFunc func(ctx context.Context, job Job) (Result, error)
 
 // Evaluate calls f.
 func (f EvaluatorFunc) Evaluate(ctx context.Context, job Job) (Result, error) { return f(ctx, job) }
-
