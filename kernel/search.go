@@ -270,7 +270,7 @@ func SummaryTables(s *search.Summary) []Table {
 		best := Table{Title: "best architectures", Header: []string{"rank", "record", "val acc %", "params", "FLOPs", "origin", "hash"}}
 		for i, r := range s.Best {
 			best.Rows = append(best.Rows, []string{fmt.Sprint(i + 1), fmt.Sprint(r.Index), fmt.Sprintf("%.2f", r.ValAccuracy),
-				viz.Count(r.Params), viz.Count(r.FLOPs), r.Origin, r.Hash[:min(12, len(r.Hash))]})
+				viz.Count(r.Params), viz.Count(r.FLOPs), r.Origin.String(), r.Hash[:min(12, len(r.Hash))]})
 		}
 		tables = append(tables, best)
 	}

@@ -14,16 +14,16 @@ import (
 	"github.com/einspace-go/einspace/grammar"
 )
 
-// Strategy names a search strategy (SPEC §5.1).
-type Strategy string
+// StrategyName names a search strategy (SPEC §5.1) in a Config; RegisterStrategy makes a name known.
+type StrategyName string
 
 const (
 	// RandomSearch samples Budget architectures and keeps the best on validation.
-	RandomSearch Strategy = "random"
+	RandomSearch StrategyName = "random"
 	// RegularisedEvolution is aging evolution (Real et al.): tournament, mutation, oldest removed.
-	RegularisedEvolution Strategy = "re"
+	RegularisedEvolution StrategyName = "re"
 	// RandomMutation is RE whose children are never inserted: every child mutates the initial population.
-	RandomMutation Strategy = "rm"
+	RandomMutation StrategyName = "rm"
 )
 
 // The seed lists of the paper's seeded searches (SPEC §5.1).
@@ -63,7 +63,7 @@ func (c GrammarConfig) Grammar() *grammar.Grammar {
 // is deliberately not part of it: only InFlight, the number of evaluations the algorithm keeps
 // outstanding, changes the decisions.
 type Config struct {
-	Strategy Strategy `json:"strategy"`
+	Strategy StrategyName `json:"strategy"`
 	// Seeds are seed architecture names (grammar.SeedNames) for RE and RM: each distinct seed is trained
 	// once, then the population is filled with Population copies cycling through Seeds. Empty: the
 	// population starts as Population random samples.
@@ -78,6 +78,9 @@ type Config struct {
 	// results are recorded in submission order, so the log depends on InFlight but not on how many
 	// workers serve it or on their timing. 0 means 1.
 	InFlight int `json:"in_flight,omitempty"`
+	// CrossoverMutation is the probability that a child of RE with crossover is mutated after the
+	// crossover (0: never). Only that strategy reads it.
+	CrossoverMutation float64 `json:"crossover_mutation,omitempty"`
 	// Dedup resamples a generated architecture (random sample or child) whose canonical text was already
 	// generated in this run (up to 100 tries). Off in the paper.
 	Dedup bool `json:"dedup,omitempty"`
@@ -134,20 +137,8 @@ func (c Config) InputShape() (grammar.Shape, error) {
 // Validate reports the first thing wrong with the configuration.
 func (c Config) Validate() error {
 	var errs []error
-	switch c.Strategy {
-	case RandomSearch:
-		if len(c.Seeds) > 0 {
-			errs = append(errs, errors.New("random search takes no seeds"))
-		}
-	case RegularisedEvolution, RandomMutation:
-		if c.Population < 1 {
-			errs = append(errs, fmt.Errorf("population %d: want at least 1", c.Population))
-		}
-		if c.Tournament < 1 {
-			errs = append(errs, fmt.Errorf("tournament %d: want at least 1", c.Tournament))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("strategy %q: want %q, %q or %q", c.Strategy, RandomSearch, RegularisedEvolution, RandomMutation))
+	if _, err := NewStrategy(c); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Budget < 1 {
 		errs = append(errs, fmt.Errorf("budget %d: want at least 1 evaluation", c.Budget))

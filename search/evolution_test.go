@@ -33,7 +33,7 @@ func replayPopulation(h *History) [][]int {
 func TestRegularisedEvolutionInvariants(t *testing.T) {
 	tests := []struct {
 		name     string
-		strategy Strategy
+		strategy StrategyName
 		pop, s   int
 	}{
 		{"RE P5 S3", RegularisedEvolution, 5, 3},
@@ -150,7 +150,7 @@ func TestSeededInitialisation(t *testing.T) {
 			n := len(tt.seeds)
 			for i, name := range tt.seeds {
 				r := h.Records[i]
-				if r.Origin != "seed:"+name || r.Counted {
+				if r.Origin != SeedOrigin(name) || r.Counted {
 					t.Errorf("record %d: origin %s counted %v, want the uncounted training of seed %s", i, r.Origin, r.Counted, name)
 				}
 			}
@@ -158,7 +158,7 @@ func TestSeededInitialisation(t *testing.T) {
 				r := h.Records[n+k]
 				name := tt.seeds[k%n]
 				seed := h.Records[k%n]
-				if r.Origin != "copy:"+name || !r.Counted || r.ParentIndex != k%n || r.Hash != seed.Hash ||
+				if r.Origin != CopyOrigin(name) || !r.Counted || r.ParentIndex != k%n || r.Hash != seed.Hash ||
 					r.ValAccuracy != seed.ValAccuracy || r.TrainSeed != seed.TrainSeed {
 					t.Errorf("record %d = %+v, want a counted copy of record %d (%s)", n+k, r, k%n, name)
 				}

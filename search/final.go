@@ -48,16 +48,12 @@ func Final(ctx context.Context, dir string, ev Evaluator) (FinalResult, error) {
 	if !ok {
 		return out, fmt.Errorf("final: the search in %s has no successful counted evaluation", dir)
 	}
-	e, err := newEngine(cfg)
-	if err != nil {
-		return out, err
-	}
 	job := Job{
-		ID: e.runID + "-final", Arch: best.Arch, Input: cfg.Input, Classes: cfg.Classes, Data: cfg.Data,
-		Budget: Budget{Epochs: cfg.FinalEpochs, MaxSeconds: cfg.Train.MaxSeconds}, TrainSeed: e.trainSeed(-1), Final: true,
+		ID: cfg.RunID() + "-final", Arch: best.Arch, Input: cfg.Input, Classes: cfg.Classes, Data: cfg.Data,
+		Budget: Budget{Epochs: cfg.FinalEpochs, MaxSeconds: cfg.Train.MaxSeconds}, TrainSeed: trainSeed(cfg, -1), Final: true,
 	}
 	out.Best, out.JobID, out.Start = best, job.ID, time.Now().UTC()
-	res, err := evaluateSafely(ctx, ev, job)
+	res, err := EvaluateSafely(ctx, ev, job)
 	if err != nil {
 		return out, fmt.Errorf("final training of record %d: %w", best.Index, err)
 	}

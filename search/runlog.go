@@ -18,25 +18,22 @@ const (
 	FinalFile       = "final.json"
 )
 
-// Origins of records.
-const (
-	OriginRandom   = "random"
-	OriginMutation = "mutation"
-	originSeed     = "seed:" // + seed name: the one training of a seed
-	originCopy     = "copy:" // + seed name: a population copy of a trained seed
-)
-
 // Record is one finished evaluation, one line of evaluations.jsonl. Index is the line's position (from
 // 0) and the evaluation's submission order.
 type Record struct {
 	Index  int    `json:"index"`
 	JobID  string `json:"job_id"`
-	Origin string `json:"origin"` // "random", "mutation", "seed:NAME" (its training), "copy:NAME"
+	Origin Origin `json:"origin"` // "random", "mutation", "crossover", "seed:NAME" (its training), "copy:NAME"
 	Arch   string `json:"arch"`   // canonical text; empty when no architecture could be generated
 	Hash   string `json:"hash"`
-	// ParentIndex is the record a child was mutated from, or that a copy copies; -1 for none.
+	// ParentIndex is the record a child was mutated (or crossed over) from, or that a copy copies; -1 for
+	// none.
 	ParentIndex int    `json:"parent_index"`
 	ParentHash  string `json:"parent_hash,omitempty"`
+	// MateIndex and MateHash are a crossover child's second parent, the donor of the subtree it carries.
+	// Only a crossover child has them (MateHash is empty otherwise, and MateIndex 0).
+	MateIndex int    `json:"mate_index,omitempty"`
+	MateHash  string `json:"mate_hash,omitempty"`
 	// Counted says whether the record counts toward the budget and, for RE/RM, entered the population
 	// (RM children count but never enter).
 	Counted    bool      `json:"counted"`
@@ -49,8 +46,14 @@ type Record struct {
 }
 
 // IsCopy reports whether the record is a population copy of a trained seed (not trained again).
-func (r Record) IsCopy() bool {
-	return len(r.Origin) > len(originCopy) && r.Origin[:len(originCopy)] == originCopy
+func (r Record) IsCopy() bool { return r.Origin.Kind == SeedCopy }
+
+// mate is the record's second parent, -1 for none.
+func (r Record) mate() int {
+	if r.MateHash == "" {
+		return -1
+	}
+	return r.MateIndex
 }
 
 // ReadConfig reads a run directory's config.json.

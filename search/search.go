@@ -97,7 +97,7 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 	}
 	defer runLog.close()
 
-	e, err := newEngine(cfg)
+	e, err := newState(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 				}
 				s.logged = &rec
 				close(s.done)
-			case p.copyOf >= 0 || p.failure != "":
+			case p.Copy || p.failure != "":
 				s.start, s.end = time.Now(), time.Now()
 				close(s.done)
 			default:
@@ -140,7 +140,7 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 					defer wg.Done()
 					defer close(s.done)
 					s.start = time.Now()
-					s.result, s.err = evaluateSafely(ctx, ev, job)
+					s.result, s.err = EvaluateSafely(ctx, ev, job)
 					s.end = time.Now()
 				}(e.job(p))
 			}
@@ -165,7 +165,7 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 				return e.history(), err
 			}
 		}
-		newBest, err := e.commit(rec)
+		newBest, err := e.commit(head.plan, rec)
 		emit(Event{Kind: EvaluationFinished, Record: rec, Counted: e.counted, Budget: cfg.Budget, Replayed: replayed})
 		if newBest {
 			emit(Event{Kind: NewBest, Record: rec, Counted: e.counted, Budget: cfg.Budget, Replayed: replayed})
@@ -180,8 +180,9 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 	return e.history(), nil
 }
 
-// evaluateSafely turns a panic of an in-process evaluator into a failed result.
-func evaluateSafely(ctx context.Context, ev Evaluator, job Job) (res Result, err error) {
+// EvaluateSafely runs ev on job and turns a panic of an in-process evaluator into a failed result, so
+// that one architecture that crashes its evaluator costs one evaluation, not the search or the worker.
+func EvaluateSafely(ctx context.Context, ev Evaluator, job Job) (res Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			res, err = Result{Failure: fmt.Sprintf("panic: %v\n%s", p, debug.Stack())}, nil
@@ -190,28 +191,23 @@ func evaluateSafely(ctx context.Context, ev Evaluator, job Job) (res Result, err
 	return ev.Evaluate(ctx, job)
 }
 
-// plan is the decision for one evaluation, taken when it is submitted.
+// plan is a proposal made concrete when it is submitted: its index, architecture and training seed.
 type plan struct {
+	Proposal
 	index      int
-	origin     string
 	arch       *grammar.Arch // nil when generation failed
 	text, hash string
-	parent     int // record index, -1 for none
 	parentHash string
-	copyOf     int  // for a copy: the seed's training record; otherwise -1
-	countable  bool // counts toward the budget if it succeeds
-	insert     bool // enters the population if it succeeds
-	initRandom bool // a random member of the initial population
-	seedName   string
+	mateHash   string
 	failure    string // generation failed: no evaluation
 	trainSeed  uint64
 }
 
 // matches checks a logged record against the plan the configuration makes for its index.
 func (p *plan) matches(r Record) error {
-	if r.Origin != p.origin || r.Hash != p.hash || r.ParentIndex != p.parent {
+	if r.Origin != p.Origin || r.Hash != p.hash || r.ParentIndex != p.Parent || r.mate() != p.Mate {
 		return fmt.Errorf("logged evaluation %d is %s %s (parent %d) but this configuration plans %s %s (parent %d): the log was written by another configuration or version",
-			r.Index, r.Origin, r.Hash, r.ParentIndex, p.origin, p.hash, p.parent)
+			r.Index, r.Origin, r.Hash, r.ParentIndex, p.Origin, p.hash, p.Parent)
 	}
 	return nil
 }
@@ -225,129 +221,76 @@ type slot struct {
 	logged     *Record
 }
 
-// engine holds the state of the search: the records so far and the decisions in flight.
-type engine struct {
-	cfg   Config
-	g     *grammar.Grammar
-	input grammar.Shape
-	runID string
-	seeds []string // distinct seed names
-
-	records    []Record
-	population []int                 // record indices, oldest first
-	archs      map[int]*grammar.Arch // architectures of the population members
-	counted    int
-	best       int
-	planned    int // plans made (the next plan's index)
-
-	pendingCountable int
-	seedsPlanned     int
-	seedPlan         map[string]int // seed name -> index of its training
-	copiesPlanned    int
-	initInserted     int
-	initPending      int
-	seen             map[string]bool
-	failuresInARow   int
-}
-
-func newEngine(cfg Config) (*engine, error) {
+func newState(cfg Config) (*State, error) {
 	input, err := cfg.InputShape()
 	if err != nil {
 		return nil, err
 	}
-	return &engine{
-		cfg: cfg, g: cfg.Grammar.Grammar(), input: input, runID: cfg.RunID(), seeds: cfg.distinctSeeds(),
-		archs: map[int]*grammar.Arch{}, best: -1, seedPlan: map[string]int{}, seen: map[string]bool{},
-	}, nil
+	strategy, err := NewStrategy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &State{cfg: cfg, g: cfg.Grammar.Grammar(), input: input, runID: cfg.RunID(), strategy: strategy,
+		best: -1, seen: map[string]bool{}}, nil
 }
 
-func (e *engine) jobID(index int) string { return fmt.Sprintf("%s-%06d", e.runID, index) }
+func (s *State) jobID(index int) string { return fmt.Sprintf("%s-%06d", s.runID, index) }
 
 // rng is the generator of evaluation index's decisions.
-func (e *engine) rng(index int) *rand.Rand { return rand.New(rand.NewPCG(e.cfg.Seed, uint64(index))) }
+func (s *State) rng(index int) *rand.Rand { return rand.New(rand.NewPCG(s.cfg.Seed, uint64(index))) }
 
-// trainSeed is evaluation index's training seed, independent of its decisions.
-func (e *engine) trainSeed(index int) uint64 {
-	return rand.New(rand.NewPCG(e.cfg.Seed^0x9e3779b97f4a7c15, uint64(index))).Uint64()
+// trainSeed is evaluation index's training seed, independent of its decisions (-1: the final training).
+func trainSeed(cfg Config, index int) uint64 {
+	return rand.New(rand.NewPCG(cfg.Seed^0x9e3779b97f4a7c15, uint64(index))).Uint64()
 }
 
-func (e *engine) job(p *plan) Job {
+func (s *State) job(p *plan) Job {
 	return Job{
-		ID: e.jobID(p.index), Arch: p.text, Input: e.cfg.Input, Classes: e.cfg.Classes, Data: e.cfg.Data,
-		Budget: e.cfg.Train, TrainSeed: p.trainSeed,
+		ID: s.jobID(p.index), Arch: p.text, Input: s.cfg.Input, Classes: s.cfg.Classes, Data: s.cfg.Data,
+		Budget: s.cfg.Train, TrainSeed: p.trainSeed,
 	}
 }
 
-// plan decides the next evaluation, or returns nil when none can be submitted now: the budget is
-// covered by the counted and pending evaluations, or mutations wait for the initial population.
-func (e *engine) plan() *plan {
-	if e.counted+e.pendingCountable >= e.cfg.Budget {
+// plan asks the strategy for the next evaluation, or returns nil when none can be submitted now: the
+// budget is covered by the counted and pending evaluations, or the strategy waits for a result.
+func (s *State) plan() *plan {
+	if s.counted+s.pendingCountable >= s.cfg.Budget {
 		return nil
 	}
-	p := &plan{index: e.planned, parent: -1, copyOf: -1, trainSeed: e.trainSeed(e.planned)}
-	r := e.rng(p.index)
+	prop, ok := s.strategy.Propose(s, s.rng(s.planned))
+	if !ok {
+		return nil
+	}
+	p := &plan{Proposal: prop, index: s.planned, trainSeed: trainSeed(s.cfg, s.planned)}
+	s.draw(p)
 	switch {
-	case e.cfg.Strategy == RandomSearch:
-		p.origin, p.countable = OriginRandom, true
-		e.generate(p, func() (*grammar.Arch, error) { return e.g.Sample(r, e.input) })
-	case e.seedsPlanned < len(e.seeds):
-		name := e.seeds[e.seedsPlanned]
-		e.seedsPlanned++
-		e.seedPlan[name] = p.index
-		p.origin, p.seedName = originSeed+name, name
-		a, err := grammar.SeedArch(name, e.input)
-		p.setArch(a, err)
-		e.seen[p.hash] = true
-	case len(e.cfg.Seeds) > 0 && e.copiesPlanned < e.cfg.Population:
-		name := e.cfg.Seeds[e.copiesPlanned%len(e.cfg.Seeds)]
-		e.copiesPlanned++
-		a, err := grammar.SeedArch(name, e.input)
-		p.setArch(a, err)
-		p.origin, p.seedName, p.countable, p.insert = originCopy+name, name, true, true
-		p.copyOf, p.parent, p.parentHash = e.seedPlan[name], e.seedPlan[name], p.hash
-	case len(e.cfg.Seeds) == 0 && e.initInserted+e.initPending < e.cfg.Population:
-		p.origin, p.countable, p.insert, p.initRandom = OriginRandom, true, true, true
-		e.initPending++
-		e.generate(p, func() (*grammar.Arch, error) { return e.g.Sample(r, e.input) })
-	case len(e.population) < e.cfg.Population:
-		return nil // mutations wait until the initial population is recorded
-	default:
-		parent := e.tournament(r)
-		p.origin, p.countable, p.insert = OriginMutation, true, e.cfg.Strategy == RegularisedEvolution
-		p.parent, p.parentHash = parent, e.records[parent].Hash
-		e.generate(p, func() (*grammar.Arch, error) { return e.g.Mutate(r, e.archs[parent]) })
+	case p.Copy:
+		p.parentHash = p.hash // the seed's training may still be in flight: a copy is its architecture
+	case p.Parent >= 0:
+		p.parentHash = s.records[p.Parent].Hash
 	}
-	if p.countable {
-		e.pendingCountable++
+	if p.Mate >= 0 {
+		p.mateHash = s.records[p.Mate].Hash
 	}
-	e.planned++
+	if p.Counted {
+		s.pendingCountable++
+	}
+	s.planned++
 	return p
 }
 
-// tournament draws Tournament members with replacement and returns the best on validation accuracy (the
-// first drawn among equals).
-func (e *engine) tournament(r *rand.Rand) int {
-	best := -1
-	for range e.cfg.Tournament {
-		c := e.population[r.IntN(len(e.population))]
-		if best < 0 || e.records[c].ValAccuracy > e.records[best].ValAccuracy {
-			best = c
-		}
-	}
-	return best
-}
-
-// generate draws an architecture, again (up to 100 times) while Dedup finds it already generated.
-func (e *engine) generate(p *plan, draw func() (*grammar.Arch, error)) {
+// draw makes the plan's architecture: again (up to 100 times) while Dedup finds it already generated,
+// unless it is a seed's, which is what it is.
+func (s *State) draw(p *plan) {
 	for try := 0; ; try++ {
-		a, err := draw()
-		if err != nil || !e.cfg.Dedup || !e.seen[a.Hash()] || try == 99 {
+		a, err := p.Draw()
+		if err != nil || p.Origin.FromSeed() || !s.cfg.Dedup || !s.seen[a.Hash()] || try == 99 {
 			p.setArch(a, err)
 			break
 		}
 	}
 	if p.arch != nil {
-		e.seen[p.hash] = true
+		s.seen[p.hash] = true
 	}
 }
 
@@ -360,115 +303,66 @@ func (p *plan) setArch(a *grammar.Arch, err error) {
 }
 
 // recordOf turns a finished slot into its record.
-func (e *engine) recordOf(s *slot) Record {
-	if s.logged != nil {
-		return *s.logged
+func (s *State) recordOf(sl *slot) Record {
+	if sl.logged != nil {
+		return *sl.logged
 	}
-	p := s.plan
+	p := sl.plan
 	rec := Record{
-		Index: p.index, JobID: e.jobID(p.index), Origin: p.origin, Arch: p.text, Hash: p.hash,
-		ParentIndex: p.parent, ParentHash: p.parentHash, SearchSeed: e.cfg.Seed, TrainSeed: p.trainSeed,
-		Start: s.start.UTC(), End: s.end.UTC(), Seconds: s.end.Sub(s.start).Seconds(),
+		Index: p.index, JobID: s.jobID(p.index), Origin: p.Origin, Arch: p.text, Hash: p.hash,
+		ParentIndex: p.Parent, ParentHash: p.parentHash, SearchSeed: s.cfg.Seed, TrainSeed: p.trainSeed,
+		Start: sl.start.UTC(), End: sl.end.UTC(), Seconds: sl.end.Sub(sl.start).Seconds(),
+	}
+	if p.Mate >= 0 {
+		rec.MateIndex, rec.MateHash = p.Mate, p.mateHash
 	}
 	switch {
-	case p.copyOf >= 0:
-		seed := e.records[p.copyOf]
+	case p.Copy:
+		seed := s.records[p.Parent]
 		rec.Result, rec.TrainSeed = seed.Result, seed.TrainSeed
 	case p.failure != "":
 		rec.Result = Result{Failure: p.failure}
 	default:
-		rec.Result = s.result.Finite()
+		rec.Result = sl.result.Finite()
 		if rec.Params == 0 && rec.FLOPs == 0 && p.arch != nil {
 			st := p.arch.Stats()
 			rec.Params, rec.FLOPs = st.Params, st.FLOPs
 		}
 	}
-	rec.Counted = p.countable && !rec.Failed()
+	rec.Counted = p.Counted && !rec.Failed()
 	return rec
 }
 
-// commit applies a record, in index order, to the state, and says whether it is a new best.
-func (e *engine) commit(rec Record) (newBest bool, err error) {
-	p := rec.Index
-	e.records = append(e.records, rec)
-	plan := e.planOf(rec)
-	if plan.countable {
-		e.pendingCountable--
-	}
-	if plan.initRandom {
-		e.initPending--
+// commit applies a record, in index order, to the state and tells the strategy; it says whether the
+// record is a new best.
+func (s *State) commit(p *plan, rec Record) (newBest bool, err error) {
+	s.records = append(s.records, rec)
+	if p.Counted {
+		s.pendingCountable--
 	}
 	if rec.Failed() {
-		e.failuresInARow++
-		if plan.seed {
-			return false, fmt.Errorf("seed architecture %s failed its evaluation (record %d): %s", rec.Origin[len(originSeed):], p, rec.Failure)
-		}
-		if e.failuresInARow >= e.cfg.maxConsecutiveFailures() {
-			return false, fmt.Errorf("search stopped: %d evaluations in a row failed, the last (record %d): %s", e.failuresInARow, p, rec.Failure)
-		}
-		return false, nil
+		s.failuresInARow++
+	} else {
+		s.failuresInARow = 0
 	}
-	e.failuresInARow = 0
-	if !rec.Counted {
-		return false, nil
+	if rec.Counted {
+		s.counted++
+		if s.best < 0 || rec.ValAccuracy > s.records[s.best].ValAccuracy {
+			s.best, newBest = rec.Index, true
+		}
 	}
-	e.counted++
-	if e.best < 0 || rec.ValAccuracy > e.records[e.best].ValAccuracy {
-		e.best, newBest = p, true
+	if err := s.strategy.Recorded(s, p.Proposal, rec); err != nil {
+		return newBest, err
 	}
-	if plan.insert {
-		if plan.initRandom {
-			e.initInserted++
-		}
-		a, err := e.archOf(rec)
-		if err != nil {
-			return newBest, err
-		}
-		e.population = append(e.population, p)
-		e.archs[p] = a
-		for len(e.population) > e.cfg.Population {
-			delete(e.archs, e.population[0])
-			e.population = e.population[1:]
-		}
+	if rec.Failed() && s.failuresInARow >= s.cfg.maxConsecutiveFailures() {
+		return false, fmt.Errorf("search stopped: %d evaluations in a row failed, the last (record %d): %s", s.failuresInARow, rec.Index, rec.Failure)
 	}
 	return newBest, nil
 }
 
-// planFacts are what commit needs to know of a record's plan; they follow from the origin.
-type planFacts struct{ countable, insert, initRandom, seed bool }
-
-func (e *engine) planOf(rec Record) planFacts {
-	switch {
-	case rec.Origin == OriginRandom:
-		init := e.cfg.Strategy != RandomSearch
-		return planFacts{countable: true, insert: init, initRandom: init}
-	case rec.Origin == OriginMutation:
-		return planFacts{countable: true, insert: e.cfg.Strategy == RegularisedEvolution}
-	case rec.IsCopy():
-		return planFacts{countable: true, insert: true}
-	default:
-		return planFacts{seed: true}
-	}
-}
-
-// archOf parses a record's architecture (population members are kept parsed for mutation). Parsing
-// the logged text, rather than keeping the generated tree, makes a fresh run and a resumed one mutate
-// exactly the same trees.
-func (e *engine) archOf(rec Record) (*grammar.Arch, error) {
-	root, err := grammar.Parse(rec.Arch)
-	if err != nil {
-		return nil, fmt.Errorf("record %d: %w", rec.Index, err)
-	}
-	a, err := e.g.Infer(root, e.input)
-	if err != nil {
-		return nil, fmt.Errorf("record %d: %w", rec.Index, err)
-	}
-	return a, nil
-}
-
-func (e *engine) history() *History {
+func (s *State) history() *History {
 	return &History{
-		Config: e.cfg, Records: append([]Record(nil), e.records...),
-		Population: append([]int(nil), e.population...), Counted: e.counted,
+		Config: s.cfg, Records: append([]Record(nil), s.records...),
+		Population: s.strategy.Population(), Counted: s.counted,
 	}
 }

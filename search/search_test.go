@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func smallConfig(strategy Strategy, seeds []string) Config {
+func smallConfig(strategy StrategyName, seeds []string) Config {
 	return Config{
 		Strategy: strategy, Seeds: seeds, Population: 5, Tournament: 3, Budget: 16, Seed: 7,
 		Input: "3x16x16", Classes: 10, Data: DataSpec{Name: "flaky", Seed: 3}, Train: Budget{Epochs: 2}, FinalEpochs: 3,
@@ -32,7 +32,7 @@ func (j *jitteryEvaluator) Evaluate(ctx context.Context, job Job) (Result, error
 func TestRunIsDeterministic(t *testing.T) {
 	tests := []struct {
 		name     string
-		strategy Strategy
+		strategy StrategyName
 		seeds    []string
 		inFlight int
 		dedup    bool

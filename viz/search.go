@@ -24,33 +24,31 @@ const (
 	colourPareto   = "#c23531"
 )
 
-// originColours colour the kinds of origin of a record in the progress chart.
-var originColours = map[string]string{
-	"random":        "#5470c6",
-	"mutation":      "#91cc75",
-	"seed training": "#9a60b4",
-	"seed copy":     "#73c0de",
-	"other":         "#9e9e9e",
+// originSeries are the series of the progress chart, in order: a name and a colour for each kind of
+// origin.
+var originSeries = []struct {
+	kind   search.OriginKind
+	name   string
+	colour string
+}{
+	{search.RandomSample, "random", "#5470c6"},
+	{search.SeedTraining, "seed training", "#9a60b4"},
+	{search.SeedCopy, "seed copy", "#73c0de"},
+	{search.Mutation, "mutation", "#91cc75"},
+	{search.Crossover, "crossover", "#fac858"},
+	{0, "other", "#9e9e9e"},
 }
-
-// originOrder is the order of the progress chart's series.
-var originOrder = []string{"random", "seed training", "seed copy", "mutation", "other"}
 
 // lineageColours colour the lineages of the population chart, in order of first appearance (scratch first).
 var lineageColours = []string{"#5470c6", "#fc8452", "#3ba272", "#9a60b4", "#fac858", "#73c0de", "#ea7ccc", "#2f4554", "#d48265"}
 
-// OriginKind groups a record's origin: "random", "mutation", "seed training" (seed:NAME), "seed copy"
-// (copy:NAME) or "other".
-func OriginKind(origin string) string {
-	switch {
-	case origin == search.OriginRandom:
-		return "random"
-	case origin == search.OriginMutation:
-		return "mutation"
-	case strings.HasPrefix(origin, "seed:"):
-		return "seed training"
-	case strings.HasPrefix(origin, "copy:"):
-		return "seed copy"
+// OriginKind names the progress chart's series of a record's origin: "random", "mutation", "crossover",
+// "seed training" (seed:NAME), "seed copy" (copy:NAME) or "other".
+func OriginKind(origin search.Origin) string {
+	for _, s := range originSeries {
+		if s.kind == origin.Kind {
+			return s.name
+		}
 	}
 	return "other"
 }
@@ -80,10 +78,10 @@ func lineageOf(byIndex map[int]*search.Record, r search.Record) string {
 		r = *p
 	}
 	switch {
-	case r.Origin == search.OriginRandom:
+	case r.Origin.Kind == search.RandomSample:
 		return "scratch"
-	case strings.HasPrefix(r.Origin, "seed:"), strings.HasPrefix(r.Origin, "copy:"):
-		return r.Origin[5:]
+	case r.Origin.FromSeed():
+		return r.Origin.Seed
 	}
 	return "unknown"
 }
@@ -168,11 +166,11 @@ func searchProgress(records []search.Record, byTime bool) *Chart {
 		if r.Failed() {
 			nFailed++
 			reason := firstLineOf(r.Failure)
-			tip := fmt.Sprintf("<b>record %d failed</b> (%s)<br/>%s", r.Index, esc(r.Origin), esc(truncate(reason, 200)))
+			tip := fmt.Sprintf("<b>record %d failed</b> (%s)<br/>%s", r.Index, esc(r.Origin.String()), esc(truncate(reason, 200)))
 			failed = append(failed, searchPoint{Value: [2]float64{x(r), 0}, Tooltip: formatter{tip}})
 			continue
 		}
-		tip := fmt.Sprintf("<b>record %d</b> · %s<br/>val accuracy %.2f%%<br/>params %s · FLOPs %s", r.Index, esc(r.Origin),
+		tip := fmt.Sprintf("<b>record %d</b> · %s<br/>val accuracy %.2f%%<br/>params %s · FLOPs %s", r.Index, esc(r.Origin.String()),
 			r.ValAccuracy, Count(r.Params), Count(r.FLOPs))
 		if !r.Counted {
 			tip += "<br/>not counted toward the budget"
@@ -223,10 +221,10 @@ func searchProgress(records []search.Record, byTime bool) *Chart {
 		charts.WithXAxisOpts(xAxis),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "val accuracy (%)", Min: 0}),
 	)
-	for _, k := range originOrder {
-		if pts := byKind[k]; len(pts) > 0 {
-			l.MultiSeries = append(l.MultiSeries, charts.SingleSeries{Name: k, Type: "scatter", Data: pts,
-				SymbolSize: 7, Color: originColours[k]})
+	for _, s := range originSeries {
+		if pts := byKind[s.name]; len(pts) > 0 {
+			l.MultiSeries = append(l.MultiSeries, charts.SingleSeries{Name: s.name, Type: "scatter", Data: pts,
+				SymbolSize: 7, Color: s.colour})
 		}
 	}
 	if len(failed) > 0 {
@@ -247,7 +245,7 @@ func archSummary(r search.Record, lineage string) string {
 		nodes = fmt.Sprint(root.Count())
 	}
 	return fmt.Sprintf("<b>record %d</b> · %s (lineage %s)<br/>val accuracy %.2f%%<br/>params %s · FLOPs %s · nodes %s<br/><span style=\"font-family:monospace;font-size:11px\">%s</span>",
-		r.Index, esc(r.Origin), esc(lineage), r.ValAccuracy, Count(r.Params), Count(r.FLOPs), nodes, esc(truncate(r.Arch, 120)))
+		r.Index, esc(r.Origin.String()), esc(lineage), r.ValAccuracy, Count(r.Params), Count(r.FLOPs), nodes, esc(truncate(r.Arch, 120)))
 }
 
 // ParetoFront returns the indices into records of the successful records that no other successful record

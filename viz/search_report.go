@@ -74,7 +74,7 @@ pre.arch { white-space: pre-wrap; word-break: break-all; font-size: 11px; backgr
 	}
 	for i, r := range sum.Best[:min(len(sum.Best), ReportBest)] {
 		fmt.Fprintf(&b, "<h3 id=\"best-%d\">#%d: record %d · %s · val accuracy %.2f%% · %s params · %s FLOPs</h3>\n",
-			i+1, i+1, r.Index, html.EscapeString(r.Origin), r.ValAccuracy, Count(r.Params), Count(r.FLOPs))
+			i+1, i+1, r.Index, html.EscapeString(r.Origin.String()), r.ValAccuracy, Count(r.Params), Count(r.FLOPs))
 		fmt.Fprintf(&b, "<pre class=\"arch\">%s</pre>\n", html.EscapeString(r.Arch))
 		a, err := inferRecord(g, r, input)
 		if err != nil {
@@ -174,7 +174,7 @@ func writeBestTable(b *bytes.Buffer, s *search.Summary) {
 		}
 		fmt.Fprintf(b, "<tr><td class=\"num\">%s</td><td class=\"num\">%d</td><td class=\"num\">%.2f</td><td class=\"num\">%.4f</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%.1f</td><td>%s</td><td><code>%s</code></td></tr>\n",
 			link, r.Index, r.ValAccuracy, r.TrainLoss, Count(r.Params), Count(r.FLOPs), r.WallSeconds,
-			html.EscapeString(r.Origin), html.EscapeString(r.Hash[:min(12, len(r.Hash))]))
+			html.EscapeString(r.Origin.String()), html.EscapeString(r.Hash[:min(12, len(r.Hash))]))
 	}
 	b.WriteString("</table>\n")
 }

@@ -26,7 +26,11 @@ func fakeHistory(t testing.TB) []search.Record {
 	archs := map[int]*grammar.Arch{}
 	add := func(origin string, a *grammar.Arch, parent int, counted bool, acc float64, failure string) {
 		i := len(recs)
-		r := search.Record{Index: i, JobID: "run-" + string(rune('a'+i)), Origin: origin, ParentIndex: parent, Counted: counted,
+		o, err := search.ParseOrigin(origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := search.Record{Index: i, JobID: "run-" + string(rune('a'+i)), Origin: o, ParentIndex: parent, Counted: counted,
 			Start: t0.Add(time.Duration(i) * 30 * time.Second), End: t0.Add(time.Duration(i)*30*time.Second + 25*time.Second), Seconds: 25}
 		if a != nil {
 			s := a.Stats()

@@ -69,7 +69,7 @@ trained in an isolated worker process, so a crash or NaN in one is recorded as i
 		return usagef("--init must be scratch, resnet18 or mix, not %q", *initFrom)
 	}
 	cfg := def
-	cfg.Strategy = search.Strategy(*strategy)
+	cfg.Strategy = search.StrategyName(*strategy)
 	cfg.Seeds = seeds
 	cfg.Population, cfg.Tournament, cfg.Budget = *population, *tournament, *budget
 	cfg.Seed = *seed
