@@ -122,14 +122,9 @@ func (e *evolution) Recorded(s *State, p Proposal, rec Record) error {
 
 func (e *evolution) Population() []int { return slices.Clone(e.population) }
 
-// tournament draws Tournament members with replacement and returns the best on validation accuracy (the
-// first drawn among equals). A member other than except is drawn when there is one, so that a second
-// tournament can find a second parent.
-func (e *evolution) tournament(s *State, r *rand.Rand, except int) int {
-	pool := e.population
-	if except >= 0 && len(pool) > 1 {
-		pool = slices.DeleteFunc(slices.Clone(pool), func(i int) bool { return i == except })
-	}
+// tournament draws Tournament members of pool (record indices) with replacement and returns the best on
+// validation accuracy (the first drawn among equals).
+func (e *evolution) tournament(s *State, r *rand.Rand, pool []int) int {
 	records := s.Records()
 	best := -1
 	for range e.cfg.Tournament {
@@ -143,7 +138,7 @@ func (e *evolution) tournament(s *State, r *rand.Rand, except int) int {
 
 // mutateWinner breeds a child by mutating the winner of a tournament.
 func mutateWinner(s *State, e *evolution, r *rand.Rand) Proposal {
-	parent := e.tournament(s, r, -1)
+	parent := e.tournament(s, r, e.population)
 	a := e.archs[parent]
 	return Proposal{Origin: OriginMutation, Parent: parent, Mate: -1, Counted: true,
 		Draw: func() (*grammar.Arch, error) { return s.Grammar().Mutate(r, a) }}
