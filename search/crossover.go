@@ -27,14 +27,20 @@ func init() {
 // crossWinners breeds a child from the winners of two tournaments, each held among the members that can
 // take part in a crossover: the first among those that fit some other member, the second among those that
 // fit the first winner (see fits). Without that, a population whose best member fits no other would fail
-// child after child. A crossover that still finds no pair of modules giving a valid child (the shapes fit
-// but the result does not infer, or exceeds a cap) is the record's failure, as a failed mutation is.
+// child after child. When no two members fit, the population could never change through crossover, so
+// the child is mutated from the winner of one tournament, as RE does (and its origin says so). A crossover
+// that finds no pair of modules giving a valid child (the shapes fit but the result does not infer, or
+// exceeds a cap) is the record's failure, as a failed mutation is.
 func crossWinners(s *State, e *evolution, r *rand.Rand) Proposal {
 	inputs := map[int]moduleInputs{}
 	for _, m := range e.population {
 		inputs[m] = inputsOf(e.archs[m])
 	}
-	first := e.tournament(s, r, crossable(e.population, inputs, -1))
+	firsts := crossable(e.population, inputs, -1)
+	if len(firsts) == 0 {
+		return mutateWinner(s, e, r)
+	}
+	first := e.tournament(s, r, firsts)
 	second := e.tournament(s, r, crossable(e.population, inputs, first))
 	a, b := e.archs[first], e.archs[second]
 	g, pMutate := s.Grammar(), s.Config().CrossoverMutation
@@ -78,21 +84,12 @@ func fits(a, b moduleInputs) bool {
 }
 
 // crossable lists the members of pop that can be a parent: with first < 0, those that fit some other member
-// (a first parent); otherwise the others that first fits (its mate). When none can, it is every member
-// other than first, so that the tournament is held all the same and its crossover fails.
+// (a first parent); otherwise the others that first fits (its mate).
 func crossable(pop []int, inputs map[int]moduleInputs, first int) []int {
-	canCross := func(m int) bool {
+	return slices.DeleteFunc(slices.Clone(pop), func(m int) bool {
 		if first >= 0 {
-			return fits(inputs[first], inputs[m])
+			return m == first || !fits(inputs[first], inputs[m])
 		}
-		return slices.ContainsFunc(pop, func(n int) bool { return n != m && fits(inputs[m], inputs[n]) })
-	}
-	others := slices.DeleteFunc(slices.Clone(pop), func(m int) bool { return m == first })
-	if fit := slices.DeleteFunc(slices.Clone(others), func(m int) bool { return !canCross(m) }); len(fit) > 0 {
-		return fit
-	}
-	if len(others) > 0 {
-		return others
-	}
-	return pop
+		return !slices.ContainsFunc(pop, func(n int) bool { return n != m && fits(inputs[m], inputs[n]) })
+	})
 }

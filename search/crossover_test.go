@@ -28,13 +28,14 @@ func crossoverConfig(pMutate float64) Config {
 // that came from one parent, from other parents, or from a mutation alone does not match.
 func TestCrossoverChildrenComeFromTwoParents(t *testing.T) {
 	for _, tt := range []struct {
-		pMutate float64
-		input   string
-	}{{0, "3x16x16"}, {0.5, "3x16x16"}, {0.5, "1x28x28"}} {
-		t.Run(fmt.Sprintf("mutation %v input %s", tt.pMutate, tt.input), func(t *testing.T) {
+		pMutate    float64
+		input      string
+		population int
+	}{{0, "3x16x16", 5}, {0.5, "3x16x16", 5}, {0.5, "1x28x28", 5}, {0.5, "3x16x16", 1}} {
+		t.Run(fmt.Sprintf("mutation %v input %s population %d", tt.pMutate, tt.input, tt.population), func(t *testing.T) {
 			pMutate := tt.pMutate
 			cfg := crossoverConfig(pMutate)
-			cfg.Input = tt.input
+			cfg.Input, cfg.Population = tt.input, tt.population
 			h := runSearch(t, filepath.Join(t.TempDir(), "run"), cfg, fakeEvaluator{})
 			g := cfg.Grammar.Grammar()
 			input, err := cfg.InputShape()
@@ -49,11 +50,11 @@ func TestCrossoverChildrenComeFromTwoParents(t *testing.T) {
 				return a
 			}
 			pops := replayPopulation(h)
-			children, mutated, failed, narrowed := 0, 0, 0, 0
+			children, mutated, failed, narrowed, fallbacks := 0, 0, 0, 0, 0
 			for i, r := range h.Records {
-				if r.Origin != OriginCrossover {
-					if i >= cfg.Population+failedBefore(h, i) && r.Origin != OriginRandom {
-						t.Errorf("record %d: origin %s after the initial population, want crossover", i, r.Origin)
+				if r.Origin == OriginRandom {
+					if i >= cfg.Population+failedBefore(h, i) {
+						t.Errorf("record %d: a random sample after the initial population", i)
 					}
 					continue
 				}
@@ -69,15 +70,24 @@ func TestCrossoverChildrenComeFromTwoParents(t *testing.T) {
 					return best
 				}
 				firsts, mates := crossoverPools(parse, pops[i])
+				if len(firsts) == 0 { // no two members fit: a mutation, as RE breeds
+					fallbacks++
+					parent := tournament(pops[i])
+					child, err := g.Mutate(rng, parse(parent))
+					if r.Origin != OriginMutation || r.ParentIndex != parent || r.MateHash != "" || (err == nil && r.Arch != child.String()) {
+						t.Errorf("record %d (%s, parent %d): no two members fit, want a mutation of record %d", i, r.Origin, r.ParentIndex, parent)
+					}
+					continue
+				}
 				first := tournament(firsts)
 				pool := mates(first)
 				if len(firsts) < len(pops[i]) || len(pool) < len(pops[i])-1 {
 					narrowed++
 				}
 				second := tournament(pool)
-				if r.ParentIndex != first || r.MateIndex != second || r.ParentHash != h.Records[first].Hash ||
+				if r.Origin != OriginCrossover || r.ParentIndex != first || r.MateIndex != second || r.ParentHash != h.Records[first].Hash ||
 					r.MateHash != h.Records[second].Hash {
-					t.Errorf("record %d: parents %d and %d, want the tournament winners %d and %d", i, r.ParentIndex, r.MateIndex, first, second)
+					t.Errorf("record %d: %s of %d and %d, want a crossover of the tournament winners %d and %d", i, r.Origin, r.ParentIndex, r.MateIndex, first, second)
 					continue
 				}
 				if first == second {
@@ -103,8 +113,14 @@ func TestCrossoverChildrenComeFromTwoParents(t *testing.T) {
 					t.Errorf("record %d is a copy of a parent", i)
 				}
 			}
-			t.Logf("%d crossover children (%d mutated after), %d crossovers failed, %d tournaments narrowed to members that fit",
-				children, mutated, failed, narrowed)
+			t.Logf("%d crossover children (%d mutated after), %d crossovers failed, %d tournaments narrowed to members that fit, %d mutations where no two members fit",
+				children, mutated, failed, narrowed, fallbacks)
+			if tt.population == 1 {
+				if children > 0 || fallbacks < cfg.Budget-1 {
+					t.Errorf("population 1: %d crossovers and %d mutations, want mutations only", children, fallbacks)
+				}
+				return
+			}
 			if children < cfg.Budget-cfg.Population-5 {
 				t.Errorf("%d crossover children, want nearly the %d after the initial population", children, cfg.Budget-cfg.Population)
 			}
@@ -121,7 +137,7 @@ func TestCrossoverChildrenComeFromTwoParents(t *testing.T) {
 // crossoverPools are where the two tournaments of a crossover draw, written out from the strategy's
 // documentation: the first among the members that fit another member, the second among the members other
 // than the first winner that it fits (a module of the first, below its root, receives the input shape of a
-// module of the mate); when none does, every other member.
+// module of the mate). No firsts: no two members fit, and the child is a mutation.
 func crossoverPools(parse func(int) *grammar.Arch, pop []int) (firsts []int, mates func(first int) []int) {
 	below, all := map[int]map[string]bool{}, map[int]map[string]bool{}
 	for _, m := range pop {
@@ -145,33 +161,23 @@ func crossoverPools(parse func(int) *grammar.Arch, pop []int) (firsts []int, mat
 		}
 		return false
 	}
-	pool := func(first int, ok func(m int) bool) []int {
-		var fit, others []int
-		for _, m := range pop {
-			if m != first {
-				others = append(others, m)
-				if ok(m) {
-					fit = append(fit, m)
-				}
-			}
-		}
-		if len(fit) > 0 {
-			return fit
-		}
-		if len(others) > 0 {
-			return others
-		}
-		return pop
-	}
-	firsts = pool(-1, func(m int) bool {
+	for _, m := range pop {
 		for _, n := range pop {
 			if n != m && fits(m, n) {
-				return true
+				firsts = append(firsts, m)
+				break
 			}
 		}
-		return false
-	})
-	return firsts, func(first int) []int { return pool(first, func(m int) bool { return fits(first, m) }) }
+	}
+	return firsts, func(first int) []int {
+		var out []int
+		for _, m := range pop {
+			if m != first && fits(first, m) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
 }
 
 // TestCrossoverIsDeterministic pins a seeded run of RE with crossover (testdata/crossover.golden: each

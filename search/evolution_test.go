@@ -18,7 +18,7 @@ func replayPopulation(h *History) [][]int {
 	var pop []int
 	for i, r := range h.Records {
 		before[i] = slices.Clone(pop)
-		enters := r.Counted && (r.Origin != OriginMutation || cfg.Strategy == RegularisedEvolution)
+		enters := r.Counted && (r.Origin != OriginMutation || cfg.Strategy != RandomMutation)
 		if enters {
 			pop = append(pop, i)
 			if len(pop) > cfg.Population {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -24,126 +25,166 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
+// logf prints a line of a long-running command's log to standard error.
+func (e *env) logf(format string, args ...any) { fmt.Fprintf(e.stderr, format+"\n", args...) }
+
 var initSeeds = map[string][]string{"scratch": nil, "resnet18": search.SeedsRN18, "rn18": search.SeedsRN18, "mix": search.SeedsMix}
 
-func runSearch(e *env, args []string) error {
-	fs := newFlags(e, "search", "--out DIR [flags]", `Runs a search and logs every evaluation to DIR/evaluations.jsonl. Running it again on the same
---out resumes where it stopped: nothing is lost and nothing is evaluated twice. Each architecture is
-trained in an isolated worker process, so a crash or NaN in one is recorded as its failure.`)
-	def := search.DefaultConfig()
-	out := fs.String("out", "", "run directory (required); an existing one is resumed")
-	dataset := fs.String("dataset", "addnist", "dataset: addnist, multnist, mnist or npy:DIR")
-	strategy := fs.String("strategy", "re", "re (regularised evolution), random (random search) or rm (random mutation)")
-	initFrom := fs.String("init", "scratch", "initial population: scratch, resnet18 or mix (RE and RM)")
-	population := fs.Int("population", 20, "population size P")
-	tournament := fs.Int("tournament", 5, "tournament size S (drawn with replacement)")
-	budget := fs.Int("budget", 60, "evaluations counted toward the budget (seed copies included)")
-	epochs := fs.Int("epochs", 1, "training epochs per evaluation (the paper: 8)")
-	maxSeconds := fs.Float64("max-seconds", 0, "wall-time cap of one training run in seconds (0: none)")
-	subset := fs.Int("subset", 5000, "training examples (validation and test get a fifth each; 0: the full dataset)")
-	dataSeed := fs.Uint64("data-seed", 0, "seed of the dataset build and subset")
-	seed := fs.Uint64("seed", 0, "search seed: sampling, tournaments and mutations")
-	workers := fs.Int("workers", search.DefaultWorkers(), "worker processes training in parallel")
-	inFlight := fs.Int("in-flight", 0, "evaluations kept in flight (0: --workers); part of the algorithm, so fixed per run")
-	timeout := fs.Duration("timeout", 30*time.Minute, "per-evaluation timeout, after which the worker is killed and the architecture fails")
-	finalEpochs := fs.Int("final-epochs", 0, "retrain the best on train+validation for this many epochs and report test accuracy (0: skip)")
-	pc := fs.Float64("pc", 0.32, "p(computation) of the grammar")
-	maxParams := fs.Int64("max-params", -1, "cap on an architecture's parameters (0: none; default 5M from scratch, twice the largest seed's when seeded)")
-	maxFLOPs := fs.Int64("max-flops", -1, "cap on multiply-adds per example (0: none; default 500M from scratch, twice the largest seed's when seeded)")
-	maxNodes := fs.Int("max-nodes", grammar.DefaultLimits.Nodes, "cap on nodes per architecture (0: none)")
-	dedup := fs.Bool("dedup", false, "skip children identical to an architecture already evaluated")
-	inProcess := fs.Bool("in-process", false, "train in this process instead of isolated workers (a crash ends the search)")
-	natsURL := fs.String("nats", "", "NATS `URL` of a JetStream server: evaluations go to einspace worker processes on any machine\n(--in-flight should then be the total worker slots)")
-	quiet := fs.Bool("quiet", false, "no progress line per evaluation")
-	if err := parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if *out == "" {
-		return usagef("--out DIR is required (the run directory)")
-	}
-	if fs.NArg() > 0 {
-		return usagef("search takes no arguments, got %q", fs.Args())
-	}
-	seeds, ok := initSeeds[*initFrom]
+// searchFlags are the flags of `einspace search`.
+type searchFlags struct {
+	out, dataset, strategy, initFrom string
+	population, tournament, budget   int
+	epochs, subset, workers          int
+	inFlight, finalEpochs, maxNodes  int
+	maxSeconds, pc, crossMutation    float64
+	dataSeed, seed                   uint64
+	maxParams, maxFLOPs              int64
+	timeout                          time.Duration
+	dedup, inProcess, quiet          bool
+	natsURL                          string
+}
+
+func newSearchFlags(fs *flag.FlagSet) *searchFlags {
+	f := &searchFlags{}
+	fs.StringVar(&f.out, "out", "", "run directory (required); an existing one is resumed")
+	fs.StringVar(&f.dataset, "dataset", "addnist", "dataset: addnist, multnist, mnist or npy:DIR")
+	fs.StringVar(&f.strategy, "strategy", "re", "re (regularised evolution), random (random search), rm (random mutation)\nor re-crossover (RE whose children cross over two tournament winners)")
+	fs.StringVar(&f.initFrom, "init", "scratch", "initial population: scratch, resnet18 or mix (RE, RM and re-crossover)")
+	fs.IntVar(&f.population, "population", 20, "population size P")
+	fs.IntVar(&f.tournament, "tournament", 5, "tournament size S (drawn with replacement)")
+	fs.Float64Var(&f.crossMutation, "crossover-mutation", 0.5, "re-crossover: the probability that a crossed-over child is also mutated")
+	fs.IntVar(&f.budget, "budget", 60, "evaluations counted toward the budget (seed copies included)")
+	fs.IntVar(&f.epochs, "epochs", 1, "training epochs per evaluation (the paper: 8)")
+	fs.Float64Var(&f.maxSeconds, "max-seconds", 0, "wall-time cap of one training run in seconds (0: none)")
+	fs.IntVar(&f.subset, "subset", 5000, "training examples (validation and test get a fifth each; 0: the full dataset)")
+	fs.Uint64Var(&f.dataSeed, "data-seed", 0, "seed of the dataset build and subset")
+	fs.Uint64Var(&f.seed, "seed", 0, "search seed: sampling, tournaments and mutations")
+	fs.IntVar(&f.workers, "workers", search.DefaultWorkers(), "worker processes training in parallel")
+	fs.IntVar(&f.inFlight, "in-flight", 0, "evaluations kept in flight (0: --workers); part of the algorithm, so fixed per run")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Minute, "per-evaluation timeout, after which the worker is killed and the architecture fails")
+	fs.IntVar(&f.finalEpochs, "final-epochs", 0, "retrain the best on train+validation for this many epochs and report test accuracy (0: skip)")
+	fs.Float64Var(&f.pc, "pc", 0.32, "p(computation) of the grammar")
+	fs.Int64Var(&f.maxParams, "max-params", -1, "cap on an architecture's parameters (0: none; default 5M from scratch, twice the largest seed's when seeded)")
+	fs.Int64Var(&f.maxFLOPs, "max-flops", -1, "cap on multiply-adds per example (0: none; default 500M from scratch, twice the largest seed's when seeded)")
+	fs.IntVar(&f.maxNodes, "max-nodes", grammar.DefaultLimits.Nodes, "cap on nodes per architecture (0: none)")
+	fs.BoolVar(&f.dedup, "dedup", false, "skip children identical to an architecture already evaluated")
+	fs.BoolVar(&f.inProcess, "in-process", false, "train in this process instead of isolated workers (a crash ends the search)")
+	fs.StringVar(&f.natsURL, "nats", "", "NATS `URL` of a JetStream server: evaluations go to einspace worker processes on any machine\n(--in-flight should then be the total worker slots)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress line per evaluation")
+	return f
+}
+
+// config is the search configuration the flags describe, checked.
+func (f *searchFlags) config() (search.Config, error) {
+	seeds, ok := initSeeds[f.initFrom]
 	if !ok {
-		return usagef("--init must be scratch, resnet18 or mix, not %q", *initFrom)
+		return search.Config{}, usagef("--init must be scratch, resnet18 or mix, not %q", f.initFrom)
 	}
-	cfg := def
-	cfg.Strategy = search.StrategyName(*strategy)
+	cfg := search.DefaultConfig()
+	cfg.Strategy = search.StrategyName(f.strategy)
 	cfg.Seeds = seeds
-	cfg.Population, cfg.Tournament, cfg.Budget = *population, *tournament, *budget
-	cfg.Seed = *seed
-	cfg.InFlight = *inFlight
+	cfg.Population, cfg.Tournament, cfg.Budget = f.population, f.tournament, f.budget
+	if cfg.Strategy == search.RegularisedEvolutionCrossover {
+		cfg.CrossoverMutation = f.crossMutation
+	}
+	cfg.Seed = f.seed
+	cfg.InFlight = f.inFlight
 	if cfg.InFlight == 0 {
-		cfg.InFlight = *workers
+		cfg.InFlight = f.workers
 	}
-	cfg.Dedup = *dedup
-	cfg.Data = search.DataSpec{Name: *dataset, Seed: *dataSeed}
-	if *subset > 0 {
-		cfg.Data.Train, cfg.Data.Val, cfg.Data.Test = *subset, max(1, *subset/5), max(1, *subset/5)
+	cfg.Dedup = f.dedup
+	cfg.Data = search.DataSpec{Name: f.dataset, Seed: f.dataSeed}
+	if f.subset > 0 {
+		cfg.Data.Train, cfg.Data.Val, cfg.Data.Test = f.subset, max(1, f.subset/5), max(1, f.subset/5)
 	}
-	cfg.Train = search.Budget{Epochs: *epochs, MaxSeconds: *maxSeconds}
-	cfg.FinalEpochs = *finalEpochs
-	input, classes, err := datasetShape(*dataset)
+	cfg.Train = search.Budget{Epochs: f.epochs, MaxSeconds: f.maxSeconds}
+	cfg.FinalEpochs = f.finalEpochs
+	input, classes, err := datasetShape(f.dataset)
 	if err != nil {
-		return usageError{err}
+		return cfg, usageError{err}
 	}
 	params, flops, err := defaultCaps(seeds, input)
 	if err != nil {
-		return err
+		return cfg, err
 	}
-	if *maxParams >= 0 {
-		params = *maxParams
+	if f.maxParams >= 0 {
+		params = f.maxParams
 	}
-	if *maxFLOPs >= 0 {
-		flops = *maxFLOPs
+	if f.maxFLOPs >= 0 {
+		flops = f.maxFLOPs
 	}
-	cfg.Grammar = search.GrammarConfig{PComputation: *pc, Limits: &grammar.Limits{Nodes: *maxNodes, Params: params, FLOPs: flops}}
+	cfg.Grammar = search.GrammarConfig{PComputation: f.pc, Limits: &grammar.Limits{Nodes: f.maxNodes, Params: params, FLOPs: flops}}
 	cfg.Input, cfg.Classes = input, classes
 	if cfg.Strategy == search.RandomSearch && len(seeds) == 0 {
 		cfg.Population, cfg.Tournament = 0, 0
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+		return cfg, usageError{err}
 	}
-	if prev, err := search.ReadConfig(*out); err == nil {
-		fmt.Fprintf(e.stderr, "resuming the search in %s (%s, budget %d)\n", *out, prev.Strategy, prev.Budget)
+	return cfg, nil
+}
+
+// evaluator is where the search's evaluations run: NATS workers, this process, or a pool of worker
+// processes. close releases it.
+func (f *searchFlags) evaluator(ctx context.Context, e *env, cfg search.Config) (ev search.Evaluator, close func(), err error) {
+	switch {
+	case f.natsURL != "":
+		d, err := distributed.NewEvaluator(ctx, f.natsURL, distributed.EvaluatorOptions{Run: cfg.RunID(), Logf: e.logf})
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, func() { d.Close() }, nil
+	case f.inProcess:
+		return &training.Evaluator{}, func() {}, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := search.NewProcessPool([]string{exe, "eval-worker"}, f.workers, f.timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pool, func() { pool.Close() }, nil
+}
+
+func runSearch(e *env, args []string) error {
+	fs := newFlags(e, "search", "--out DIR [flags]", `Runs a search and logs every evaluation to DIR/evaluations.jsonl. Running it again on the same
+--out resumes where it stopped: nothing is lost and nothing is evaluated twice. Each architecture is
+trained in an isolated worker process, so a crash or NaN in one is recorded as its failure.`)
+	f := newSearchFlags(fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if f.out == "" {
+		return usagef("--out DIR is required (the run directory)")
+	}
+	if fs.NArg() > 0 {
+		return usagef("search takes no arguments, got %q", fs.Args())
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	if prev, err := search.ReadConfig(f.out); err == nil {
+		fmt.Fprintf(e.stderr, "resuming the search in %s (%s, budget %d)\n", f.out, prev.Strategy, prev.Budget)
 	}
 
 	ctx, stop := signalContext()
 	defer stop()
-	var ev search.Evaluator
-	switch {
-	case *natsURL != "":
-		d, err := distributed.NewEvaluator(ctx, *natsURL, distributed.EvaluatorOptions{Run: cfg.RunID(),
-			Logf: func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }})
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		ev = d
-	case *inProcess:
-		ev = &training.Evaluator{}
-	default:
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		pool, err := search.NewProcessPool([]string{exe, "eval-worker"}, *workers, *timeout)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		ev = pool
+	ev, closeEvaluator, err := f.evaluator(ctx, e, cfg)
+	if err != nil {
+		return err
 	}
-	opts := search.Options{Logf: func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }}
-	if !*quiet {
+	defer closeEvaluator()
+	opts := search.Options{Logf: e.logf}
+	if !f.quiet {
 		opts.Listener = progressPrinter(e)
 	}
-	h, err := search.Run(ctx, *out, cfg, ev, opts)
+	h, err := search.Run(ctx, f.out, cfg, ev, opts)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("stopped; every finished evaluation is in %s: run the same command to resume", *out)
+			return fmt.Errorf("stopped; every finished evaluation is in %s: run the same command to resume", f.out)
 		}
 		return err
 	}
@@ -151,7 +192,7 @@ trained in an isolated worker process, so a crash or NaN in one is recorded as i
 		fmt.Fprintf(e.stdout, "best: #%d %.2f%% validation accuracy, %s parameters\n%s\n", best.Index, best.ValAccuracy, thousands(best.Params), best.Arch)
 	}
 	if cfg.FinalEpochs > 0 {
-		final, err := search.Final(ctx, *out, ev)
+		final, err := search.Final(ctx, f.out, ev)
 		if err != nil {
 			return err
 		}
@@ -228,7 +269,7 @@ func runEvalWorker(e *env, args []string) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	ev := &training.Evaluator{Logf: func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }}
+	ev := &training.Evaluator{Logf: e.logf}
 	return search.ServeWorker(ctx, e.stdin, e.stdout, ev)
 }
 
@@ -297,5 +338,5 @@ that dies hands its job to another after --ack-wait. Ctrl-C stops it cleanly, re
 	defer stop()
 	return distributed.RunWorker(ctx, *natsURL, distributed.WorkerOptions{Workers: *workers, Command: []string{exe, "eval-worker"},
 		Timeout: *timeout, AckWait: *ackWait, Heartbeat: *heartbeat,
-		Logf: func(f string, a ...any) { fmt.Fprintf(e.stderr, f+"\n", a...) }})
+		Logf: e.logf})
 }

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/einspace-go/einspace/search"
 )
 
 // cliChildEnv, set to 1, makes the test binary run as the einspace command with its arguments.
@@ -74,5 +77,28 @@ func TestSearchCommand(t *testing.T) {
 	_, errOut, status = runCLI(t, "", "search", "--out", dir, "--init", "densenet")
 	if status != 2 || !strings.Contains(errOut, "--init must be scratch, resnet18 or mix") {
 		t.Errorf("bad --init: status %d, %s", status, errOut)
+	}
+}
+
+// TestSearchCrossoverFlags checks that --strategy re-crossover reaches the configuration with its
+// --crossover-mutation, which is validated before anything runs.
+func TestSearchCrossoverFlags(t *testing.T) {
+	fs := newFlags(&env{stdout: io.Discard, stderr: io.Discard}, "search", "", "")
+	f := newSearchFlags(fs)
+	if err := fs.Parse([]string{"--out", "x", "--strategy", "re-crossover", "--crossover-mutation", "0.25", "--dataset", "mnist"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.config()
+	if err != nil || cfg.Strategy != search.RegularisedEvolutionCrossover || cfg.CrossoverMutation != 0.25 {
+		t.Errorf("config: %v, strategy %q, crossover mutation %v", err, cfg.Strategy, cfg.CrossoverMutation)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	_, errOut, status := runCLI(t, "", "search", "--out", dir, "--strategy", "re-crossover", "--crossover-mutation", "2", "--dataset", "mnist")
+	if status != 2 || !strings.Contains(errOut, "crossover_mutation 2") {
+		t.Errorf("--crossover-mutation 2: status %d, %s", status, errOut)
+	}
+	_, errOut, status = runCLI(t, "", "search", "--out", dir, "--strategy", "annealing", "--dataset", "mnist")
+	if status != 2 || !strings.Contains(errOut, `"re-crossover"`) {
+		t.Errorf("unknown strategy: status %d, %s; want the known ones listed", status, errOut)
 	}
 }
