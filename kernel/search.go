@@ -2,7 +2,7 @@ package kernel
 
 import (
 	"fmt"
-	"strings"
+	"html"
 	"sync"
 	"time"
 
@@ -34,7 +34,7 @@ type SearchDashboard struct {
 	budget  int
 	records []search.Record
 	counted int
-	best    *search.Record
+	best    search.BestSoFar
 	last    time.Time // of the last redraw
 	drawn   int       // records in the last redraw
 	err     error
@@ -69,10 +69,7 @@ func (d *SearchDashboard) observe(ev search.Event) {
 	switch ev.Kind {
 	case search.EvaluationFinished:
 		d.records = append(d.records, ev.Record)
-		if ev.Record.Counted && !ev.Record.Failed() && (d.best == nil || ev.Record.ValAccuracy > d.best.ValAccuracy) {
-			r := ev.Record
-			d.best = &r
-		}
+		d.best.Add(ev.Record)
 		interval := d.Interval
 		if interval <= 0 {
 			interval = DashboardInterval
@@ -80,9 +77,7 @@ func (d *SearchDashboard) observe(ev search.Event) {
 		if d.last.IsZero() || time.Since(d.last) >= interval {
 			d.redraw()
 		}
-	case search.NewBest:
-		r := ev.Record
-		d.best = &r
+	case search.NewBest: // already counted by EvaluationFinished: only redraw
 		if !ev.Replayed && d.drawn < len(d.records) {
 			d.redraw()
 		}
@@ -105,19 +100,16 @@ func (d *SearchDashboard) progress() Progress {
 		}
 	}
 	note := fmt.Sprintf("%d evaluations, %d failed", len(d.records), failed)
-	if d.best != nil {
-		note = fmt.Sprintf("best %.2f%% (record %d) · ", d.best.ValAccuracy, d.best.Index) + note
+	if best, ok := d.best.Best(); ok {
+		note = fmt.Sprintf("best %.2f%% (record %d) · ", best.ValAccuracy, best.Index) + note
 	}
 	return Progress{Label: d.title, Done: d.counted, Total: d.budget, Note: note}
 }
 
-func bestRecordText(r search.Record, maxArch int) string {
-	arch := r.Arch
-	if maxArch > 0 && len([]rune(arch)) > maxArch {
-		arch = string([]rune(arch)[:maxArch]) + "…"
-	}
+// bestRecordText says what the best record is, with its whole architecture.
+func bestRecordText(r search.Record) string {
 	return fmt.Sprintf("best: record %d (%s) val accuracy %.2f%%, %s params, %s FLOPs\n%s",
-		r.Index, r.Origin, r.ValAccuracy, viz.Count(r.Params), viz.Count(r.FLOPs), arch)
+		r.Index, r.Origin, r.ValAccuracy, viz.Count(r.Params), viz.Count(r.FLOPs), r.Arch)
 }
 
 // Records returns a copy of the records the dashboard has seen.
@@ -145,8 +137,8 @@ func (d *SearchDashboard) Close() error {
 	}
 	d.closed = true
 	best := "no successful evaluation"
-	if d.best != nil {
-		best = bestRecordText(*d.best, 0)
+	if r, ok := d.best.Best(); ok {
+		best = bestRecordText(r)
 	}
 	final := []any{d.progress(), best, viz.SearchProgress(d.records), viz.Population(d.records)}
 	var err error
@@ -176,7 +168,7 @@ func (d *SearchDashboard) Close() error {
 }
 
 // searchParts shows the values of package search that Display knows: a *search.History (a table of the
-// run, the best architecture, the progress and population charts) and a *search.Summary (its tables, and
+// run and its best architectures, the best one whole, the progress and population charts) and a *search.Summary (its tables, and
 // the charts when its run directory can be read). ok is false for other values.
 func searchParts(x any) (parts []part, ok bool, err error) {
 	switch v := x.(type) {
@@ -184,11 +176,12 @@ func searchParts(x any) (parts []part, ok bool, err error) {
 		if v == nil {
 			return nil, true, fmt.Errorf("kernel.Display: nil search history")
 		}
-		t := historyTable(v)
-		parts = append(parts, part{html: t.HTML(), text: t.Text(), title: t.Title})
+		for _, t := range SummaryTables(search.SummaryOf(v)) {
+			parts = append(parts, part{html: t.HTML(), text: t.Text(), title: t.Title})
+		}
 		if best, ok := v.Best(); ok {
-			s := bestRecordText(best, 0)
-			parts = append(parts, part{html: "<pre style=\"white-space:pre-wrap\">" + escapeHTML(s) + "</pre>", text: s})
+			s := bestRecordText(best)
+			parts = append(parts, part{html: "<pre style=\"white-space:pre-wrap\">" + html.EscapeString(s) + "</pre>", text: s})
 		}
 		parts = append(parts, part{chart: viz.SearchProgress(v.Records)}, part{chart: viz.Population(v.Records)})
 		return parts, true, nil
@@ -209,70 +202,21 @@ func searchParts(x any) (parts []part, ok bool, err error) {
 	return nil, false, nil
 }
 
-func escapeHTML(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-func historyTable(h *search.History) Table {
-	c := h.Config
-	failed := 0
-	for _, r := range h.Records {
-		if r.Failed() {
-			failed++
-		}
-	}
-	rows := [][]string{
-		{"strategy", strategyText(c)},
-		{"evaluations", fmt.Sprintf("%d logged, %d/%d counted, %d failed", len(h.Records), h.Counted, c.Budget, failed)},
-	}
-	if best, ok := h.Best(); ok {
-		rows = append(rows, []string{"best val accuracy", fmt.Sprintf("%.2f%% (record %d, %s)", best.ValAccuracy, best.Index, best.Origin)})
-	}
-	if len(h.Population) > 0 {
-		rows = append(rows, []string{"population", fmt.Sprintf("%d members", len(h.Population))})
-	}
-	return Table{Title: "search " + c.RunID(), Header: []string{"item", "value"}, Rows: rows}
-}
-
-func strategyText(c search.Config) string {
-	s := string(c.Strategy)
-	if len(c.Seeds) > 0 {
-		s += " seeded with " + strings.Join(c.Seeds, "+")
-	}
-	return fmt.Sprintf("%s on %s %s", s, c.Data.Name, c.Input)
-}
-
-// SummaryTables lays a run's summary out as tables: the run (configuration, counts, best and final
-// accuracies) and its best architectures.
+// SummaryTables is the notebook view of a run's summary: its overview (search.Summary.Overview) and its
+// best architectures (search.Summary.BestRows), as tables; viz.SearchReport and `einspace report` show the
+// same summary.
 func SummaryTables(s *search.Summary) []Table {
-	c := s.Config
-	ev := fmt.Sprintf("%d logged, %d/%d counted, %d failed", s.Records, s.Counted, c.Budget, s.Failed)
-	if s.Truncated {
-		ev += " (the log ends in an interrupted write)"
+	title := "search " + s.Config.RunID()
+	if s.Dir != "" {
+		title = "run " + s.Dir
 	}
-	run := Table{Title: "run " + s.Dir, Header: []string{"item", "value"}, Rows: [][]string{
-		{"strategy", strategyText(c)},
-		{"evaluations", ev},
-	}}
-	if len(s.Best) > 0 {
-		b := s.Best[0]
-		run.Rows = append(run.Rows, []string{"best val accuracy", fmt.Sprintf("%.2f%% (record %d, %s)", b.ValAccuracy, b.Index, b.Origin)})
-	}
-	if f := s.Final; f != nil {
-		v := fmt.Sprintf("%.2f%% (record %d)", f.Result.TestAccuracy, f.Best.Index)
-		if f.Result.Failed() {
-			v += " failed: " + strings.SplitN(f.Result.Failure, "\n", 2)[0]
-		}
-		run.Rows = append(run.Rows, []string{"final test accuracy", v})
+	run := Table{Title: title, Header: []string{"item", "value"}}
+	for _, f := range s.Overview() {
+		run.Rows = append(run.Rows, []string{f.Name, f.Value})
 	}
 	tables := []Table{run}
 	if len(s.Best) > 0 {
-		best := Table{Title: "best architectures", Header: []string{"rank", "record", "val acc %", "params", "FLOPs", "origin", "hash"}}
-		for i, r := range s.Best {
-			best.Rows = append(best.Rows, []string{fmt.Sprint(i + 1), fmt.Sprint(r.Index), fmt.Sprintf("%.2f", r.ValAccuracy),
-				viz.Count(r.Params), viz.Count(r.FLOPs), r.Origin.String(), r.Hash[:min(12, len(r.Hash))]})
-		}
-		tables = append(tables, best)
+		tables = append(tables, Table{Title: "best architectures", Header: search.BestColumns, Rows: s.BestRows()})
 	}
 	return tables
 }

@@ -1,10 +1,19 @@
 // Package search runs neural architecture searches over the einspace grammar: random search, regularised
 // evolution (RE, the aging evolution of Real et al.) from random samples or from seed architectures, and
-// random mutation (RM), as in SPEC §5.1 and §10.11.
+// random mutation (RM), as in SPEC §5.1 and §10.11, and RE with crossover, which the paper leaves to
+// future work.
+//
+// Strategies. A strategy is a value behind the Strategy interface: given the state of the search, it
+// proposes the next evaluation (a random sample, a seed's training or copy, a child and its parents), and
+// it is told of every record in order. Run, the engine, owns what all strategies share: the budget, the
+// run log, replaying it on resume, parallel evaluations and the order of results. Config.Strategy names
+// the strategy (RegisterStrategy adds one): random.go, evolution.go (RE and RM with their seeded phases)
+// and crossover.go each hold one. Every record says where its architecture came from as a typed Origin.
 //
 // A search is a sequence of evaluations. Each one is a Job, a self-contained description (architecture
 // text, input shape, dataset, training budget, seed) that an Evaluator turns into a Result. The package
-// does not train anything itself: the training evaluator lives in package models, and ProcessPool runs
+// does not train anything itself: the training evaluator is search/training (over package models), the
+// NATS one for many machines is search/distributed, and ProcessPool runs
 // any evaluator in isolated worker processes (ServeWorker is the loop such a process runs), so that an
 // architecture that crashes, exhausts memory or hangs costs one failed evaluation, not the search. A
 // failed architecture is a Result with Failure set; an error from an Evaluator means the infrastructure
@@ -34,7 +43,11 @@
 // included) and not of the number of workers or their timing; one worker serving InFlight = 4 writes
 // the same log as four. Mutations wait until the whole initial population is recorded.
 //
-// Final. Final retrains the best architecture of the whole history (by validation accuracy) on
+// Final. Final retrains the best architecture of the whole history (by validation accuracy, BestSoFar) on
 // train+val for FinalEpochs and scores it on test, through the same Evaluator with Job.Final set.
-// Summarise reads a run directory for reports.
+//
+// Summary. Summarise (a run directory) and SummaryOf (a History) model a run's summary once, as data: its
+// overview, its best architectures and its failures. The views render that one model: as text in the
+// command line (einspace report), as an HTML page in package viz, and as tables in a notebook in package
+// kernel.
 package search

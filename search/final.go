@@ -44,7 +44,7 @@ func Final(ctx context.Context, dir string, ev Evaluator) (FinalResult, error) {
 	if err != nil {
 		return out, err
 	}
-	best, ok := bestRecord(records)
+	best, ok := bestOf(records)
 	if !ok {
 		return out, fmt.Errorf("final: the search in %s has no successful counted evaluation", dir)
 	}

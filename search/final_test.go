@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,11 +45,21 @@ func TestFinalRetrainsTheBestOnTrainVal(t *testing.T) {
 	if s.Counted != cfg.Budget || s.Final == nil || s.Best[0].Index != best.Index {
 		t.Errorf("summary %+v, want %d counted, the final result and record %d first", s, cfg.Budget, best.Index)
 	}
-	text := s.String()
+	var text strings.Builder
+	for _, f := range s.Overview() {
+		fmt.Fprintf(&text, "%s %s\n", f.Name, f.Value)
+	}
+	fmt.Fprintln(&text, strings.Join(BestColumns, " "))
+	for _, row := range s.BestRows() {
+		fmt.Fprintln(&text, strings.Join(row, " "))
+	}
+	for _, r := range s.FailureReasons() {
+		fmt.Fprintf(&text, "failures: %d× %s\n", s.Failures[r], r)
+	}
 	for _, want := range []string{"strategy re seeded with resnet18", "rank", best.Hash[:12], "test accuracy", "failures:"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("summary text lacks %q:\n%s", want, text)
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, text.String())
 		}
 	}
-	t.Logf("\n%s", text)
+	t.Logf("\n%s", text.String())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/einspace-go/einspace/grammar"
 )
@@ -77,6 +78,13 @@ type Result struct {
 
 // Failed reports whether the architecture failed.
 func (r Result) Failed() bool { return r.Failure != "" }
+
+// FailureReason is the first line of Failure: what went wrong, without the stack trace or log that may
+// follow. Reports count failures by it.
+func (r Result) FailureReason() string {
+	reason, _, _ := strings.Cut(r.Failure, "\n")
+	return reason
+}
 
 // Finite replaces values JSON cannot carry (NaN, ±Inf) by 0; a non-finite fitness becomes a failure. The
 // run log and the worker protocols store results this way.

@@ -52,20 +52,35 @@ type History struct {
 
 // Best is the counted, successful record with the highest validation accuracy (the earliest among
 // equals), and false when there is none.
-func (h *History) Best() (Record, bool) { return bestRecord(h.Records) }
+func (h *History) Best() (Record, bool) { return bestOf(h.Records) }
 
-func bestRecord(records []Record) (Record, bool) {
-	best := -1
-	for i, r := range records {
-		if r.Counted && !r.Failed() && (best < 0 || r.ValAccuracy > records[best].ValAccuracy) {
-			best = i
-		}
+func bestOf(records []Record) (Record, bool) {
+	var b BestSoFar
+	for _, r := range records {
+		b.Add(r)
 	}
-	if best < 0 {
-		return Record{}, false
-	}
-	return records[best], true
+	return b.Best()
 }
+
+// BestSoFar follows the best record of a search as its records arrive in order: the counted, successful
+// record with the highest validation accuracy, the earliest among equals. The search's NewBest events,
+// History.Best and the final training all choose by it. The zero value has seen no record.
+type BestSoFar struct {
+	best Record
+	ok   bool
+}
+
+// Add considers the next record and reports whether it is the new best.
+func (b *BestSoFar) Add(r Record) bool {
+	if !r.Counted || r.Failed() || (b.ok && r.ValAccuracy <= b.best.ValAccuracy) {
+		return false
+	}
+	b.best, b.ok = r, true
+	return true
+}
+
+// Best is the best record so far, and false before the first counted success.
+func (b *BestSoFar) Best() (Record, bool) { return b.best, b.ok }
 
 // Run runs the search configured by cfg in the run directory dir, evaluating with ev, and returns its
 // history once the budget is spent.
@@ -231,7 +246,7 @@ func newState(cfg Config) (*State, error) {
 		return nil, err
 	}
 	return &State{cfg: cfg, g: cfg.Grammar.Grammar(), input: input, runID: cfg.RunID(), strategy: strategy,
-		best: -1, seen: map[string]bool{}}, nil
+		seen: map[string]bool{}}, nil
 }
 
 func (s *State) jobID(index int) string { return fmt.Sprintf("%s-%06d", s.runID, index) }
@@ -347,10 +362,8 @@ func (s *State) commit(p *plan, rec Record) (newBest bool, err error) {
 	}
 	if rec.Counted {
 		s.counted++
-		if s.best < 0 || rec.ValAccuracy > s.records[s.best].ValAccuracy {
-			s.best, newBest = rec.Index, true
-		}
 	}
+	newBest = s.best.Add(rec)
 	if err := s.strategy.Recorded(s, p.Proposal, rec); err != nil {
 		return newBest, err
 	}

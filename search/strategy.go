@@ -94,7 +94,7 @@ type State struct {
 	strategy         Strategy
 	records          []Record
 	counted          int
-	best             int // index of the best counted record, -1 for none
+	best             BestSoFar
 	planned          int // proposals made: the next one's index
 	pendingCountable int // proposals in flight that count if they succeed
 	seen             map[string]bool

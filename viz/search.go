@@ -3,7 +3,6 @@ package viz
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -96,12 +95,11 @@ type searchPoint struct {
 // up to and including it (as the search counts a new best), and false where there is none yet.
 func BestSoFar(records []search.Record) (best []float64, ok []bool) {
 	best, ok = make([]float64, len(records)), make([]bool, len(records))
-	cur, have := 0.0, false
+	var b search.BestSoFar
 	for i, r := range records {
-		if r.Counted && !r.Failed() && (!have || r.ValAccuracy > cur) {
-			cur, have = r.ValAccuracy, true
-		}
-		best[i], ok[i] = cur, have
+		b.Add(r)
+		r, have := b.Best()
+		best[i], ok[i] = r.ValAccuracy, have
 	}
 	return best, ok
 }
@@ -165,7 +163,7 @@ func searchProgress(records []search.Record, byTime bool) *Chart {
 		}
 		if r.Failed() {
 			nFailed++
-			reason := firstLineOf(r.Failure)
+			reason := r.FailureReason()
 			tip := fmt.Sprintf("<b>record %d failed</b> (%s)<br/>%s", r.Index, esc(r.Origin.String()), esc(truncate(reason, 200)))
 			failed = append(failed, searchPoint{Value: [2]float64{x(r), 0}, Tooltip: formatter{tip}})
 			continue
@@ -499,8 +497,6 @@ type searchBar struct {
 	Value   float64   `json:"value"`
 	Tooltip formatter `json:"tooltip"`
 }
-
-func firstLineOf(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
 
 // truncate cuts s to at most n runes, ending in "…" when cut.
 func truncate(s string, n int) string {

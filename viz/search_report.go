@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"html"
 	"os"
-	"strings"
+	"slices"
 
 	"github.com/einspace-go/einspace/grammar"
 	"github.com/einspace-go/einspace/search"
@@ -112,69 +112,43 @@ func inferRecord(g *grammar.Grammar, r search.Record, input grammar.Shape) (*gra
 	return a, nil
 }
 
-// reportRow writes a two-column row; value is HTML-escaped.
-func reportRow(b *bytes.Buffer, key, value string) {
-	fmt.Fprintf(b, "<tr><th>%s</th><td>%s</td></tr>\n", html.EscapeString(key), html.EscapeString(value))
-}
-
+// writeSummaryTable is the HTML view of the summary's overview (search.Summary.Overview).
 func writeSummaryTable(b *bytes.Buffer, s *search.Summary) {
-	c := s.Config
 	b.WriteString("<h2>Summary</h2>\n<table>\n")
-	strategy := string(c.Strategy)
-	if len(c.Seeds) > 0 {
-		strategy += " seeded with " + strings.Join(c.Seeds, "+")
-	}
-	reportRow(b, "strategy", strategy)
-	if c.Strategy != search.RandomSearch {
-		reportRow(b, "population / tournament", fmt.Sprintf("%d / %d", c.Population, c.Tournament))
-	}
-	reportRow(b, "data", fmt.Sprintf("%s, input %s, %d classes (data seed %d)", c.Data.Name, c.Input, c.Classes, c.Data.Seed))
-	train := fmt.Sprintf("%d epochs per evaluation, %d final epochs", c.Train.Epochs, c.FinalEpochs)
-	if c.Train.MaxSeconds > 0 {
-		train += fmt.Sprintf(", at most %g s each", c.Train.MaxSeconds)
-	}
-	reportRow(b, "training", train)
-	reportRow(b, "search seed / run", fmt.Sprintf("%d / %s", c.Seed, c.RunID()))
-	if c.InFlight > 1 || c.Dedup {
-		reportRow(b, "in flight / dedup", fmt.Sprintf("%d / %v", max(c.InFlight, 1), c.Dedup))
-	}
-	ev := fmt.Sprintf("%d logged, %d/%d counted, %d failed", s.Records, s.Counted, c.Budget, s.Failed)
-	if s.Truncated {
-		ev += " (the log ends in an interrupted write)"
-	}
-	reportRow(b, "evaluations", ev)
-	if len(s.Best) > 0 {
-		r := s.Best[0]
-		reportRow(b, "best val accuracy", fmt.Sprintf("%.2f%% (record %d, %s, %s params)", r.ValAccuracy, r.Index, r.Origin, Count(r.Params)))
-	} else {
-		reportRow(b, "best val accuracy", "none yet")
-	}
-	if f := s.Final; f != nil {
-		v := fmt.Sprintf("%.2f%% (record %d retrained %d epochs on train+val)", f.Result.TestAccuracy, f.Best.Index, c.FinalEpochs)
-		if f.Result.Failed() {
-			v += " — failed: " + firstLineOf(f.Result.Failure)
-		}
-		reportRow(b, "final test accuracy", v)
-	} else {
-		reportRow(b, "final test accuracy", "not run yet (einspace final)")
+	for _, f := range s.Overview() {
+		fmt.Fprintf(b, "<tr><th>%s</th><td>%s</td></tr>\n", html.EscapeString(f.Name), html.EscapeString(f.Value))
 	}
 	b.WriteString("</table>\n")
 }
 
+// writeBestTable is the HTML view of the summary's best architectures; the first ReportBest ranks link
+// to their drawings further down.
 func writeBestTable(b *bytes.Buffer, s *search.Summary) {
 	if len(s.Best) == 0 {
 		return
 	}
-	b.WriteString("<h2>Best architectures by validation accuracy</h2>\n<table>\n")
-	b.WriteString("<tr><th>rank</th><th>record</th><th>val acc %</th><th>train loss</th><th>params</th><th>FLOPs</th><th>seconds</th><th>origin</th><th>hash</th></tr>\n")
-	for i, r := range s.Best {
-		link := fmt.Sprint(i + 1)
-		if i < ReportBest {
-			link = fmt.Sprintf("<a href=\"#best-%d\">%d</a>", i+1, i+1)
+	b.WriteString("<h2>Best architectures by validation accuracy</h2>\n<table>\n<tr>")
+	for _, c := range search.BestColumns {
+		fmt.Fprintf(b, "<th>%s</th>", html.EscapeString(c))
+	}
+	b.WriteString("</tr>\n")
+	origin, hash := slices.Index(search.BestColumns, "origin"), slices.Index(search.BestColumns, "hash")
+	for i, row := range s.BestRows() {
+		b.WriteString("<tr>")
+		for j, cell := range row {
+			cell = html.EscapeString(cell)
+			switch {
+			case j == 0 && i < ReportBest:
+				fmt.Fprintf(b, "<td class=\"num\"><a href=\"#best-%d\">%s</a></td>", i+1, cell)
+			case j == hash:
+				fmt.Fprintf(b, "<td><code>%s</code></td>", cell)
+			case j == origin:
+				fmt.Fprintf(b, "<td>%s</td>", cell)
+			default:
+				fmt.Fprintf(b, "<td class=\"num\">%s</td>", cell)
+			}
 		}
-		fmt.Fprintf(b, "<tr><td class=\"num\">%s</td><td class=\"num\">%d</td><td class=\"num\">%.2f</td><td class=\"num\">%.4f</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%.1f</td><td>%s</td><td><code>%s</code></td></tr>\n",
-			link, r.Index, r.ValAccuracy, r.TrainLoss, Count(r.Params), Count(r.FLOPs), r.WallSeconds,
-			html.EscapeString(r.Origin.String()), html.EscapeString(r.Hash[:min(12, len(r.Hash))]))
+		b.WriteString("</tr>\n")
 	}
 	b.WriteString("</table>\n")
 }

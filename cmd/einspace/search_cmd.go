@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/einspace-go/einspace/search"
 	"github.com/einspace-go/einspace/search/distributed"
 	"github.com/einspace-go/einspace/search/training"
-	"github.com/einspace-go/einspace/viz"
 )
 
 // signalContext is cancelled by Ctrl-C or SIGTERM, so that a search stops between evaluations.
@@ -246,20 +244,12 @@ func progressPrinter(e *env) search.Listener {
 			fmt.Fprintf(e.stderr, "  new best: #%d %.2f%%\n", r.Index, r.ValAccuracy)
 		case ev.Replayed:
 		case r.Failure != "":
-			fmt.Fprintf(e.stderr, "[%d/%d] #%d %-14s failed: %s\n", ev.Counted, ev.Budget, r.Index, r.Origin, firstLine(r.Failure))
+			fmt.Fprintf(e.stderr, "[%d/%d] #%d %-14s failed: %s\n", ev.Counted, ev.Budget, r.Index, r.Origin, truncateRunes(r.FailureReason(), 160))
 		default:
 			fmt.Fprintf(e.stderr, "[%d/%d] #%d %-14s %6.2f%%  %11s params  %6.1fs\n", ev.Counted, ev.Budget, r.Index, r.Origin,
 				r.ValAccuracy, thousands(r.Params), r.Seconds)
 		}
 	}
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	if len(line) > 160 {
-		line = line[:160] + "…"
-	}
-	return line
 }
 
 func runEvalWorker(e *env, args []string) error {
@@ -271,36 +261,6 @@ func runEvalWorker(e *env, args []string) error {
 	defer stop()
 	ev := &training.Evaluator{Logf: e.logf}
 	return search.ServeWorker(ctx, e.stdin, e.stdout, ev)
-}
-
-func runReport(e *env, args []string) error {
-	fs := newFlags(e, "report", "[--html FILE] RUN_DIR", `Prints a search's summary and best architectures, and writes a standalone HTML report with its
-charts (progress, population, op frequencies, the best architectures as trees and dataflow graphs).`)
-	html := fs.String("html", "", "where to write the HTML report (default RUN_DIR/report.html; - to skip)")
-	if err := parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("report takes one RUN_DIR, got %d arguments", fs.NArg())
-	}
-	dir := fs.Arg(0)
-	s, err := search.Summarise(dir)
-	if err != nil {
-		return usageError{err}
-	}
-	fmt.Fprint(e.stdout, s.String())
-	if *html == "-" {
-		return nil
-	}
-	path := *html
-	if path == "" {
-		path = filepath.Join(dir, "report.html")
-	}
-	if err := viz.WriteSearchReport(dir, path); err != nil {
-		return fmt.Errorf("HTML report: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "\nHTML report: %s\n", path)
-	return nil
 }
 
 // npyShape reads an Unseen-NAS folder to learn its input shape and class count.

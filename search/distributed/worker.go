@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -213,7 +212,7 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	var heart sync.WaitGroup
 	heart.Go(func() { w.heartbeat(beating, msg, job.ID) })
 	start := time.Now()
-	res, everr := evaluateSafely(ctx, w.ev, job)
+	res, everr := search.EvaluateSafely(ctx, w.ev, job)
 	stop()
 	heart.Wait()
 
@@ -247,7 +246,7 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	case everr != nil:
 		logf("worker %s: job %s: evaluator error after %.1fs: %v", w.opts.Name, job.ID, time.Since(start).Seconds(), everr)
 	case res.Failed():
-		logf("worker %s: job %s: failed after %.1fs: %s", w.opts.Name, job.ID, time.Since(start).Seconds(), firstLine(res.Failure))
+		logf("worker %s: job %s: failed after %.1fs: %s", w.opts.Name, job.ID, time.Since(start).Seconds(), res.FailureReason())
 	default:
 		logf("worker %s: job %s: done in %.1fs, %.2f%% validation accuracy", w.opts.Name, job.ID, time.Since(start).Seconds(), res.ValAccuracy)
 	}
@@ -283,16 +282,6 @@ func (w *worker) heartbeat(ctx context.Context, msg jetstream.Msg, id string) {
 	}
 }
 
-// evaluateSafely turns a panic of an in-process evaluator into a failed result, as search.Run does.
-func evaluateSafely(ctx context.Context, ev search.Evaluator, job search.Job) (res search.Result, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			res, err = search.Result{Failure: fmt.Sprintf("panic: %v\n%s", p, debug.Stack())}, nil
-		}
-	}()
-	return ev.Evaluate(ctx, job)
-}
-
 // sleep waits d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
@@ -301,13 +290,4 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-}
-
-func firstLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }
