@@ -54,26 +54,29 @@ func (j Job) Architecture() (*grammar.Arch, error) {
 	return a, nil
 }
 
-// EpochMetrics are the numbers of one training epoch.
-type EpochMetrics struct {
+// Epoch is the record of one training epoch: what a run log keeps of it, what a training curve
+// (viz.TrainingCurves) draws. Accuracies are percentages, as everywhere in a search. The trainer reports
+// an epoch as models.EpochMetrics, in fractions and with what only it knows (learning rate, steps);
+// training.EpochOf turns that into this record.
+type Epoch struct {
 	Epoch         int     `json:"epoch"` // 1-based
 	TrainLoss     float64 `json:"train_loss"`
 	TrainAccuracy float64 `json:"train_accuracy"` // percent
 	ValAccuracy   float64 `json:"val_accuracy"`   // percent; test accuracy for a final job
-	Seconds       float64 `json:"seconds"`
+	Seconds       float64 `json:"seconds"`        // wall time of the epoch
 }
 
 // Result is what an evaluation produced. A non-empty Failure means the architecture failed (NaN, panic,
 // out of memory, timeout, build error): the search skips it. Accuracies are percentages (0-100).
 type Result struct {
-	ValAccuracy  float64        `json:"val_accuracy"` // fitness: validation accuracy after the last epoch
-	TestAccuracy float64        `json:"test_accuracy,omitempty"`
-	TrainLoss    float64        `json:"train_loss"` // after the last epoch
-	Epochs       []EpochMetrics `json:"epochs,omitempty"`
-	Params       int64          `json:"params"`
-	FLOPs        int64          `json:"flops"`
-	WallSeconds  float64        `json:"wall_seconds"`
-	Failure      string         `json:"failure,omitempty"`
+	ValAccuracy  float64 `json:"val_accuracy"` // fitness: validation accuracy after the last epoch
+	TestAccuracy float64 `json:"test_accuracy,omitempty"`
+	TrainLoss    float64 `json:"train_loss"` // after the last epoch
+	Epochs       []Epoch `json:"epochs,omitempty"`
+	Params       int64   `json:"params"`
+	FLOPs        int64   `json:"flops"`
+	WallSeconds  float64 `json:"wall_seconds"`
+	Failure      string  `json:"failure,omitempty"`
 }
 
 // Failed reports whether the architecture failed.
@@ -103,7 +106,7 @@ func (r Result) Finite() Result {
 	fix(&r.TrainLoss)
 	fix(&r.WallSeconds)
 	if len(r.Epochs) > 0 {
-		r.Epochs = append([]EpochMetrics(nil), r.Epochs...)
+		r.Epochs = append([]Epoch(nil), r.Epochs...)
 		for i := range r.Epochs {
 			e := &r.Epochs[i]
 			fix(&e.TrainLoss)

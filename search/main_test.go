@@ -86,7 +86,7 @@ func (f fakeEvaluator) Evaluate(ctx context.Context, job Job) (Result, error) {
 	acc := float64(binary.BigEndian.Uint32(sum[:4])) / (1 << 32) * 100
 	res := Result{ValAccuracy: acc, TrainLoss: (100 - acc) / 50, WallSeconds: 0.25}
 	for e := 1; e <= job.Budget.Epochs; e++ {
-		res.Epochs = append(res.Epochs, EpochMetrics{Epoch: e, TrainLoss: res.TrainLoss * float64(job.Budget.Epochs) / float64(e),
+		res.Epochs = append(res.Epochs, Epoch{Epoch: e, TrainLoss: res.TrainLoss * float64(job.Budget.Epochs) / float64(e),
 			TrainAccuracy: acc * float64(e) / float64(job.Budget.Epochs), ValAccuracy: acc * float64(e) / float64(job.Budget.Epochs), Seconds: 0.25})
 	}
 	if job.Final {

@@ -126,83 +126,19 @@ func timeScale(span float64) (unit string, div float64) {
 
 func searchProgress(records []search.Record, byTime bool) *Chart {
 	title := "search progress"
-	xName := "evaluation"
-	x := func(r search.Record) float64 { return float64(r.Index) }
 	if byTime {
 		title = "search progress over time"
-		var start, end float64
-		first := true
-		for _, r := range records {
-			if r.Start.IsZero() || r.End.IsZero() {
-				continue
-			}
-			s, e := float64(r.Start.UnixNano())/1e9, float64(r.End.UnixNano())/1e9
-			if first || s < start {
-				start = s
-			}
-			if first || e > end {
-				end = e
-			}
-			first = false
-		}
-		unit, div := timeScale(end - start)
-		xName = "wall time (" + unit + ")"
-		x = func(r search.Record) float64 {
-			if r.End.IsZero() {
-				return 0
-			}
-			return round((float64(r.End.UnixNano())/1e9-start)/div, 4)
-		}
 	}
-	byKind := map[string][]searchPoint{}
-	var failed []searchPoint
-	counted, nFailed := 0, 0
+	xName, x := progressAxis(records, byTime)
+	byKind, failed := progressPoints(records, x)
+	line, bestIndex := bestLine(records, x)
+	counted := 0
 	for _, r := range records {
 		if r.Counted {
 			counted++
 		}
-		if r.Failed() {
-			nFailed++
-			reason := r.FailureReason()
-			tip := fmt.Sprintf("<b>record %d failed</b> (%s)<br/>%s", r.Index, esc(r.Origin.String()), esc(truncate(reason, 200)))
-			failed = append(failed, searchPoint{Value: [2]float64{x(r), 0}, Tooltip: formatter{tip}})
-			continue
-		}
-		tip := fmt.Sprintf("<b>record %d</b> · %s<br/>val accuracy %.2f%%<br/>params %s · FLOPs %s", r.Index, esc(r.Origin.String()),
-			r.ValAccuracy, Count(r.Params), Count(r.FLOPs))
-		if !r.Counted {
-			tip += "<br/>not counted toward the budget"
-		}
-		if r.Seconds > 0 {
-			tip += fmt.Sprintf("<br/>%.1f s", r.Seconds)
-		}
-		k := OriginKind(r.Origin)
-		byKind[k] = append(byKind[k], searchPoint{Value: [2]float64{x(r), round(r.ValAccuracy, 4)}, Tooltip: formatter{tip}})
 	}
-
-	// the best so far, as a step line through every new best and on to the last record
-	best, ok := BestSoFar(records)
-	var line []searchPoint
-	bestIndex := -1
-	for i, r := range records {
-		if !ok[i] {
-			continue
-		}
-		if len(line) == 0 || best[i] != line[len(line)-1].Value[1] {
-			bestIndex = r.Index
-			tip := fmt.Sprintf("<b>new best</b>: record %d · %.2f%%", r.Index, best[i])
-			line = append(line, searchPoint{Value: [2]float64{x(r), round(best[i], 4)}, Tooltip: formatter{tip}})
-		}
-	}
-	if n := len(records); n > 0 && len(line) > 0 {
-		last := records[n-1]
-		if lx := x(last); lx > line[len(line)-1].Value[0] {
-			tip := fmt.Sprintf("best after %d evaluations: %.2f%% (record %d)", n, line[len(line)-1].Value[1], bestIndex)
-			line = append(line, searchPoint{Value: [2]float64{lx, line[len(line)-1].Value[1]}, Tooltip: formatter{tip}})
-		}
-	}
-
-	sub := fmt.Sprintf("%d evaluations · %d counted · %d failed", len(records), counted, nFailed)
+	sub := fmt.Sprintf("%d evaluations · %d counted · %d failed", len(records), counted, len(failed))
 	if len(line) > 0 {
 		sub += fmt.Sprintf(" · best %.2f%% (record %d)", line[len(line)-1].Value[1], bestIndex)
 	}
@@ -234,6 +170,85 @@ func searchProgress(records []search.Record, byTime bool) *Chart {
 			Step: "end", SymbolSize: 5, Color: colourBestLine})
 	}
 	return chartOf(title, &l.BaseConfiguration, l)
+}
+
+// progressAxis is the x axis of a progress chart: the evaluation's index, or the wall time at which it
+// finished, from the start of the first, in the unit timeScale picks.
+func progressAxis(records []search.Record, byTime bool) (name string, x func(search.Record) float64) {
+	if !byTime {
+		return "evaluation", func(r search.Record) float64 { return float64(r.Index) }
+	}
+	var start, end float64
+	first := true
+	for _, r := range records {
+		if r.Start.IsZero() || r.End.IsZero() {
+			continue
+		}
+		s, e := float64(r.Start.UnixNano())/1e9, float64(r.End.UnixNano())/1e9
+		if first || s < start {
+			start = s
+		}
+		if first || e > end {
+			end = e
+		}
+		first = false
+	}
+	unit, div := timeScale(end - start)
+	return "wall time (" + unit + ")", func(r search.Record) float64 {
+		if r.End.IsZero() {
+			return 0
+		}
+		return round((float64(r.End.UnixNano())/1e9-start)/div, 4)
+	}
+}
+
+// progressPoints are the evaluations of a progress chart: the successful ones by the series of their
+// origin (OriginKind), and the failed ones at 0, with tooltips.
+func progressPoints(records []search.Record, x func(search.Record) float64) (byKind map[string][]searchPoint, failed []searchPoint) {
+	byKind = map[string][]searchPoint{}
+	for _, r := range records {
+		if r.Failed() {
+			tip := fmt.Sprintf("<b>record %d failed</b> (%s)<br/>%s", r.Index, esc(r.Origin.String()), esc(truncate(r.FailureReason(), 200)))
+			failed = append(failed, searchPoint{Value: [2]float64{x(r), 0}, Tooltip: formatter{tip}})
+			continue
+		}
+		tip := fmt.Sprintf("<b>record %d</b> · %s<br/>val accuracy %.2f%%<br/>params %s · FLOPs %s", r.Index, esc(r.Origin.String()),
+			r.ValAccuracy, Count(r.Params), Count(r.FLOPs))
+		if !r.Counted {
+			tip += "<br/>not counted toward the budget"
+		}
+		if r.Seconds > 0 {
+			tip += fmt.Sprintf("<br/>%.1f s", r.Seconds)
+		}
+		k := OriginKind(r.Origin)
+		byKind[k] = append(byKind[k], searchPoint{Value: [2]float64{x(r), round(r.ValAccuracy, 4)}, Tooltip: formatter{tip}})
+	}
+	return byKind, failed
+}
+
+// bestLine is the best so far as a step line through every new best and on to the last record, and the
+// index of the best record (-1: none).
+func bestLine(records []search.Record, x func(search.Record) float64) (line []searchPoint, bestIndex int) {
+	best, ok := BestSoFar(records)
+	bestIndex = -1
+	for i, r := range records {
+		if !ok[i] {
+			continue
+		}
+		if len(line) == 0 || best[i] != line[len(line)-1].Value[1] {
+			bestIndex = r.Index
+			tip := fmt.Sprintf("<b>new best</b>: record %d · %.2f%%", r.Index, best[i])
+			line = append(line, searchPoint{Value: [2]float64{x(r), round(best[i], 4)}, Tooltip: formatter{tip}})
+		}
+	}
+	if n := len(records); n > 0 && len(line) > 0 {
+		last := records[n-1]
+		if lx := x(last); lx > line[len(line)-1].Value[0] {
+			tip := fmt.Sprintf("best after %d evaluations: %.2f%% (record %d)", n, line[len(line)-1].Value[1], bestIndex)
+			line = append(line, searchPoint{Value: [2]float64{lx, line[len(line)-1].Value[1]}, Tooltip: formatter{tip}})
+		}
+	}
+	return line, bestIndex
 }
 
 // archSummary is what the population chart says of an architecture.

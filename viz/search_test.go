@@ -148,7 +148,7 @@ func hashAccuracy(seedText string) search.EvaluatorFunc {
 			return search.Result{Failure: "fake failure: out of memory\nstack"}, nil
 		}
 		res := search.Result{ValAccuracy: acc, TrainLoss: 1 / acc, WallSeconds: 0.01,
-			Epochs: []search.EpochMetrics{{Epoch: 1, TrainLoss: 1 / acc, ValAccuracy: acc}}}
+			Epochs: []search.Epoch{{Epoch: 1, TrainLoss: 1 / acc, ValAccuracy: acc}}}
 		if job.Final {
 			res.TestAccuracy = acc - 1.5
 		}

@@ -5,16 +5,14 @@ import (
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/einspace-go/einspace/search"
 )
 
-// Epoch is one epoch of a training run: what a training curve plots.
-type Epoch struct {
-	Epoch         int
-	TrainLoss     float64
-	TrainAccuracy float64
-	ValAccuracy   float64
-	Seconds       float64 // wall time of the epoch
-}
+// Epoch is search.Epoch, the one record of a training epoch, under the name a training curve's caller
+// looks for here. TrainingCurves draws the accuracies in whatever unit they are given (a search's are
+// percentages).
+type Epoch = search.Epoch
 
 // TrainingCurves draws a run's loss (left axis) and its train and validation accuracy (right axis) per
 // epoch. It draws whatever epochs it is given, so a live view calls it again as epochs arrive.

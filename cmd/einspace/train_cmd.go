@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -13,6 +14,8 @@ import (
 	"github.com/einspace-go/einspace/grammar"
 	"github.com/einspace-go/einspace/models"
 	"github.com/einspace-go/einspace/models/data"
+	"github.com/einspace-go/einspace/search"
+	"github.com/einspace-go/einspace/search/training"
 )
 
 func runBuild(e *env, args []string) error {
@@ -78,46 +81,70 @@ func backendName(m *models.Model) string {
 	return m.Backend.Name()
 }
 
+// trainFlags are the flags of `einspace train`.
+type trainFlags struct {
+	dataset, save         string
+	format                *string
+	subset, epochs, batch int
+	seed                  uint64
+	resume                bool
+}
+
+func newTrainFlags(fs *flag.FlagSet) *trainFlags {
+	f := &trainFlags{}
+	fs.StringVar(&f.dataset, "dataset", "", "addnist, multnist, mnist or npy:DIR (required)")
+	fs.IntVar(&f.subset, "subset", 0, "training examples (validation and test get a fifth each; 0: the full dataset)")
+	fs.IntVar(&f.epochs, "epochs", 8, "training epochs")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed of the weights, the shuffling and the dataset build")
+	fs.IntVar(&f.batch, "batch", 256, "batch size")
+	fs.StringVar(&f.save, "save", "", "run directory: a checkpoint after every epoch (DIR/epoch-NNN) and its record (DIR/train.json)")
+	fs.BoolVar(&f.resume, "resume", false, "continue the run in --save DIR from its last completed epoch (same ARCH, data and flags); start it if DIR holds none")
+	f.format = formatFlag(fs)
+	return f
+}
+
+func (f *trainFlags) check(fs *flag.FlagSet) error {
+	if err := checkFormat(*f.format); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() != 1:
+		return usagef("train takes one ARCH, got %d arguments", fs.NArg())
+	case f.dataset == "":
+		return usagef("--dataset is required: addnist, multnist, mnist or npy:DIR")
+	case f.epochs < 1 || f.batch < 1:
+		return usagef("--epochs and --batch must be positive")
+	case f.resume && f.save == "":
+		return usagef("--resume needs --save DIR, the run directory to continue")
+	}
+	return nil
+}
+
+// data is the dataset the flags name, as a search would name it.
+func (f *trainFlags) data() search.DataSpec {
+	spec := search.DataSpec{Name: f.dataset, Seed: f.seed}
+	if f.subset > 0 {
+		spec.Train, spec.Val, spec.Test = f.subset, max(1, f.subset/5), max(1, f.subset/5)
+	}
+	return spec
+}
+
 func runTrain(e *env, args []string) error {
 	fs := newFlags(e, "train", "ARCH --dataset NAME [flags]", `Trains ARCH with the paper's protocol (SGD 0.04, momentum 0.9, weight decay 3e-4, cosine per
 epoch, batch 256) and reports per-epoch loss and accuracy, then test accuracy.`)
-	dataset := fs.String("dataset", "", "addnist, multnist, mnist or npy:DIR (required)")
-	subset := fs.Int("subset", 0, "training examples (validation and test get a fifth each; 0: the full dataset)")
-	epochs := fs.Int("epochs", 8, "training epochs")
-	seed := fs.Uint64("seed", 0, "seed of the weights, the shuffling and the dataset build")
-	batch := fs.Int("batch", 256, "batch size")
-	save := fs.String("save", "", "run directory: a checkpoint after every epoch (DIR/epoch-NNN) and its record (DIR/train.json)")
-	resume := fs.Bool("resume", false, "continue the run in --save DIR from its last completed epoch (same ARCH, data and flags); start it if DIR holds none")
-	format := formatFlag(fs)
+	f := newTrainFlags(fs)
 	if err := parseFlags(e, fs, reorder(args)); err != nil {
 		return err
 	}
-	if err := checkFormat(*format); err != nil {
+	if err := f.check(fs); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("train takes one ARCH, got %d arguments", fs.NArg())
-	}
-	if *dataset == "" {
-		return usagef("--dataset is required: addnist, multnist, mnist or npy:DIR")
-	}
-	if *epochs < 1 || *batch < 1 {
-		return usagef("--epochs and --batch must be positive")
-	}
-	if *resume && *save == "" {
-		return usagef("--resume needs --save DIR, the run directory to continue")
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	opts := data.Options{Seed: *seed}
-	if *subset > 0 {
-		opts.Sizes = data.Sizes{Train: *subset, Val: max(1, *subset/5), Test: max(1, *subset/5)}
-	}
-	ds, err := data.Load(ctx, *dataset, opts)
+	ds, err := training.LoadDataset(ctx, f.data(), nil)
 	if err != nil {
 		return usageError{err}
 	}
-	ds.Normalize()
 	input, _ := grammar.ShapeOf(ds.Shape.C, ds.Shape.H, ds.Shape.W)
 	a, err := readArch(e, fs.Arg(0), input)
 	if err != nil {
@@ -128,85 +155,107 @@ epoch, batch 256) and reports per-epoch loss and accuracy, then test accuracy.`)
 		return err
 	}
 	cfg := models.DefaultConfig()
-	cfg.Epochs, cfg.BatchSize, cfg.Seed = *epochs, *batch, *seed
-	rec := models.RecordOf(net, cfg, fmt.Sprintf("%s, subset %d, seed %d", *dataset, *subset, *seed))
-	m, old, err := startOrResume(e, net, rec, *save, *resume)
+	cfg.Epochs, cfg.BatchSize, cfg.Seed = f.epochs, f.batch, f.seed
+	rec := models.RecordOf(net, cfg, fmt.Sprintf("%s, subset %d, seed %d", f.dataset, f.subset, f.seed))
+	m, old, err := startOrResume(e, net, rec, f.save, f.resume)
 	if err != nil {
 		return err
 	}
 	rec.Completed, cfg.StartEpoch = old.Completed, len(old.Completed)
-	saved := "" // the checkpoint of the last completed epoch
+	run := &trainRun{e: e, flags: f, model: m, record: rec}
 	if old.Checkpoint != "" {
-		saved = filepath.Join(*save, old.Checkpoint)
+		run.saved = filepath.Join(f.save, old.Checkpoint)
 	}
 	fmt.Fprintf(e.stderr, "%s; %s trainable parameters\n", ds, thousands(net.Params()))
 	if cfg.StartEpoch > 0 {
-		fmt.Fprintf(e.stderr, "resuming %s after epoch %d of %d\n", *save, cfg.StartEpoch, cfg.Epochs)
+		fmt.Fprintf(e.stderr, "resuming %s after epoch %d of %d\n", f.save, cfg.StartEpoch, cfg.Epochs)
 	}
-	if *format == "text" {
-		cfg.OnStep = func(epoch, step, steps int, loss float64) {
-			width := 30
-			done := width * step / steps
-			fmt.Fprintf(e.stderr, "\repoch %d/%d [%s%s] %d/%d loss %.4f", epoch, *epochs, strings.Repeat("=", done),
-				strings.Repeat(" ", width-done), step, steps, loss)
-		}
-	}
-	train := models.Dataset{Images: ds.Train.Images, Labels: ds.Train.Labels}
-	val := models.Dataset{Images: ds.Val.Images, Labels: ds.Val.Labels}
-	trainCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var saveErr error
-	res, err := m.Train(trainCtx, train, val, cfg, func(em models.EpochMetrics) {
-		if *format == "text" {
-			fmt.Fprintf(e.stderr, "\r%-80s\r", "")
-			fmt.Fprintf(e.stdout, "epoch %d: lr %.4f  loss %.4f  train %.2f%%  val %.2f%%  %v\n", em.Epoch, em.LR, em.TrainLoss,
-				100*em.TrainAccuracy, 100*em.ValAccuracy, em.Duration.Round(time.Millisecond))
-		}
-		if *save == "" || em.Partial {
-			return
-		}
-		rec.Completed = append(rec.Completed, em)
-		if saved, saveErr = models.SaveEpoch(*save, m, rec); saveErr != nil {
-			cancel() // stop: going on would compute epochs that cannot be kept
-		}
-	})
-	if saveErr != nil {
-		return fmt.Errorf("after epoch %d: %w", len(rec.Completed), saveErr)
-	}
-	all := append(rec.Completed[:cfg.StartEpoch:cfg.StartEpoch], res.Epochs...) // before this run, and in it
+	res, all, err := run.train(ctx, ds, cfg)
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return interrupted(e, all, *save)
-		}
 		return err
 	}
 	test, err := m.Evaluate(models.Dataset{Images: ds.Test.Images, Labels: ds.Test.Labels}, cfg.BatchSize)
 	if err != nil {
 		return err
 	}
-	valAcc := res.ValAccuracy
-	if len(res.Epochs) == 0 && len(all) > 0 { // a resumed run that had already finished
-		valAcc = all[len(all)-1].ValAccuracy
-	}
-	if *format == "json" {
-		out := map[string]any{"arch": a.String(), "dataset": ds.Name, "params": net.Params(),
-			"epochs": len(all), "resumed_after": cfg.StartEpoch, "val_accuracy": 100 * valAcc,
-			"test_accuracy": 100 * test.Accuracy, "train_loss": res.TrainLoss, "nan": res.NaN,
-			"seconds": res.Duration.Seconds()}
-		if len(res.Epochs) == 0 && len(all) > 0 {
-			out["train_loss"] = all[len(all)-1].TrainLoss
+	return run.report(a, ds.Name, net.Params(), cfg.StartEpoch, res, all, 100*test.Accuracy)
+}
+
+// trainRun is a training run of `einspace train` in progress: the model, the record of its completed
+// epochs and, with --save, the checkpoint of the last.
+type trainRun struct {
+	e      *env
+	flags  *trainFlags
+	model  *models.Model
+	record models.RunRecord
+	saved  string // the checkpoint of the last completed epoch
+}
+
+// train trains from cfg.StartEpoch to the end, printing each epoch (and a progress bar) in text format and
+// saving each completed one with --save. It returns the result of this run and every completed epoch, the
+// earlier runs' included.
+func (t *trainRun) train(ctx context.Context, ds *data.Dataset, cfg models.Config) (models.Result, []models.EpochMetrics, error) {
+	e, text := t.e, *t.flags.format == "text"
+	if text {
+		cfg.OnStep = func(epoch, step, steps int, loss float64) {
+			width := 30
+			done := width * step / steps
+			fmt.Fprintf(e.stderr, "\repoch %d/%d [%s%s] %d/%d loss %.4f", epoch, cfg.Epochs, strings.Repeat("=", done),
+				strings.Repeat(" ", width-done), step, steps, loss)
 		}
-		if saved != "" {
-			out["checkpoint"] = saved
+	}
+	trainCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var saveErr error
+	res, err := t.model.Train(trainCtx, models.Dataset{Images: ds.Train.Images, Labels: ds.Train.Labels},
+		models.Dataset{Images: ds.Val.Images, Labels: ds.Val.Labels}, cfg, func(em models.EpochMetrics) {
+			if text {
+				ep := training.EpochOf(em)
+				fmt.Fprintf(e.stderr, "\r%-80s\r", "")
+				fmt.Fprintf(e.stdout, "epoch %d: lr %.4f  loss %.4f  train %.2f%%  val %.2f%%  %v\n", em.Epoch, em.LR, em.TrainLoss,
+					ep.TrainAccuracy, ep.ValAccuracy, em.Duration.Round(time.Millisecond))
+			}
+			if t.flags.save == "" || em.Partial {
+				return
+			}
+			t.record.Completed = append(t.record.Completed, em)
+			if t.saved, saveErr = models.SaveEpoch(t.flags.save, t.model, t.record); saveErr != nil {
+				cancel() // stop: going on would compute epochs that cannot be kept
+			}
+		})
+	if saveErr != nil {
+		return res, nil, fmt.Errorf("after epoch %d: %w", len(t.record.Completed), saveErr)
+	}
+	all := append(t.record.Completed[:cfg.StartEpoch:cfg.StartEpoch], res.Epochs...) // before this run, and in it
+	if errors.Is(err, context.Canceled) {
+		return res, all, interrupted(e, all, t.flags.save)
+	}
+	return res, all, err
+}
+
+// report prints the outcome of a finished run: as one JSON object, or as text.
+func (t *trainRun) report(a *grammar.Arch, dataset string, params int64, resumedAfter int, res models.Result, all []models.EpochMetrics, testAccuracy float64) error {
+	valAcc, trainLoss := res.ValAccuracy, res.TrainLoss
+	if len(res.Epochs) == 0 && len(all) > 0 { // a resumed run that had already finished
+		valAcc, trainLoss = all[len(all)-1].ValAccuracy, all[len(all)-1].TrainLoss
+	}
+	e := t.e
+	if *t.flags.format == "json" {
+		out := map[string]any{"arch": a.String(), "dataset": dataset, "params": params,
+			"epochs": len(all), "resumed_after": resumedAfter, "val_accuracy": 100 * valAcc,
+			"test_accuracy": testAccuracy, "train_loss": trainLoss, "nan": res.NaN,
+			"seconds": res.Duration.Seconds()}
+		if t.saved != "" {
+			out["checkpoint"] = t.saved
 		}
 		return writeJSONLine(e.stdout, out)
 	}
 	if res.NaN {
 		fmt.Fprintln(e.stdout, "the loss became NaN: training stopped; the score is the last completed epoch's")
 	}
-	fmt.Fprintf(e.stdout, "validation %.2f%%, test %.2f%% in %v\n", 100*valAcc, 100*test.Accuracy, res.Duration.Round(time.Millisecond))
-	if saved != "" {
-		fmt.Fprintf(e.stdout, "model after epoch %d saved in %s\n", len(all), saved)
+	fmt.Fprintf(e.stdout, "validation %.2f%%, test %.2f%% in %v\n", 100*valAcc, testAccuracy, res.Duration.Round(time.Millisecond))
+	if t.saved != "" {
+		fmt.Fprintf(e.stdout, "model after epoch %d saved in %s\n", len(all), t.saved)
 	}
 	return nil
 }

@@ -122,7 +122,7 @@ func (f fakeEvaluator) Evaluate(ctx context.Context, job search.Job) (search.Res
 	acc := float64(binary.BigEndian.Uint32(sum[:4])) / (1 << 32) * 100
 	res := search.Result{ValAccuracy: acc, TrainLoss: (100 - acc) / 50, WallSeconds: 0.25}
 	for e := 1; e <= job.Budget.Epochs; e++ {
-		res.Epochs = append(res.Epochs, search.EpochMetrics{Epoch: e, TrainLoss: res.TrainLoss, ValAccuracy: acc, Seconds: 0.1})
+		res.Epochs = append(res.Epochs, search.Epoch{Epoch: e, TrainLoss: res.TrainLoss, ValAccuracy: acc, Seconds: 0.1})
 	}
 	if job.Final {
 		res.TestAccuracy = acc - 1

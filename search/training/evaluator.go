@@ -83,8 +83,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, job search.Job) (search.Result
 		WallSeconds: res.Duration.Seconds(),
 	}
 	for _, m := range res.Epochs {
-		out.Epochs = append(out.Epochs, search.EpochMetrics{Epoch: m.Epoch, TrainLoss: finite(m.TrainLoss),
-			TrainAccuracy: 100 * m.TrainAccuracy, ValAccuracy: 100 * m.ValAccuracy, Seconds: m.Duration.Seconds()})
+		out.Epochs = append(out.Epochs, EpochOf(m))
 	}
 	if job.Final {
 		// The final phase scores on the test split: the "validation" run above was the test split.
@@ -96,6 +95,13 @@ func (e *Evaluator) Evaluate(ctx context.Context, job search.Job) (search.Result
 	return out, nil
 }
 
+// EpochOf is the record of an epoch the trainer reported: models reports accuracies as fractions, a
+// search.Epoch keeps percentages; a non-finite loss is recorded as 0.
+func EpochOf(m models.EpochMetrics) search.Epoch {
+	return search.Epoch{Epoch: m.Epoch, TrainLoss: finite(m.TrainLoss), TrainAccuracy: 100 * m.TrainAccuracy,
+		ValAccuracy: 100 * m.ValAccuracy, Seconds: m.Duration.Seconds()}
+}
+
 func finite(v float64) float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0
@@ -105,28 +111,41 @@ func finite(v float64) float64 {
 
 func split(s *data.Split) models.Dataset { return models.Dataset{Images: s.Images, Labels: s.Labels} }
 
-// dataset loads (once per process) and normalises the dataset a job names.
+// dataset loads (once per process) the dataset a job names.
 func (e *Evaluator) dataset(ctx context.Context, spec search.DataSpec) (*data.Dataset, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if ds, ok := e.datasets[spec]; ok {
 		return ds, nil
 	}
-	if spec.Name == "" {
-		return nil, errors.New("the job names no dataset")
-	}
-	start := time.Now()
-	ds, err := data.Load(ctx, spec.Name, data.Options{Seed: spec.Seed,
-		Sizes: data.Sizes{Train: spec.Train, Val: spec.Val, Test: spec.Test}, Logf: e.Logf})
+	ds, err := LoadDataset(ctx, spec, e.Logf)
 	if err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", spec.Name, err)
+		return nil, err
 	}
-	stats := ds.Normalize()
-	e.logf("dataset %s loaded in %v: %v; %v", spec.Name, time.Since(start).Round(time.Millisecond), ds, stats)
 	if e.datasets == nil {
 		e.datasets = map[search.DataSpec]*data.Dataset{}
 	}
 	e.datasets[spec] = ds
+	return ds, nil
+}
+
+// LoadDataset builds (or reads from its cache) the dataset spec names, normalised with its training
+// split's per-channel statistics (SPEC §7.2): the data an evaluation trains on, and `einspace train` too.
+// logf, when set, hears how long it took.
+func LoadDataset(ctx context.Context, spec search.DataSpec, logf func(format string, args ...any)) (*data.Dataset, error) {
+	if spec.Name == "" {
+		return nil, errors.New("no dataset named")
+	}
+	start := time.Now()
+	ds, err := data.Load(ctx, spec.Name, data.Options{Seed: spec.Seed,
+		Sizes: data.Sizes{Train: spec.Train, Val: spec.Val, Test: spec.Test}, Logf: logf})
+	if err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", spec.Name, err)
+	}
+	stats := ds.Normalize()
+	if logf != nil {
+		logf("dataset %s loaded in %v: %v; %v", spec.Name, time.Since(start).Round(time.Millisecond), ds, stats)
+	}
 	return ds, nil
 }
 
