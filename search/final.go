@@ -27,20 +27,13 @@ type FinalResult struct {
 // is returned without training again.
 func Final(ctx context.Context, dir string, ev Evaluator) (FinalResult, error) {
 	var out FinalResult
-	path := filepath.Join(dir, FinalFile)
-	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &out); err != nil {
-			return out, fmt.Errorf("read %s: %w", path, err)
+	if done, err := readFinal(dir); err != nil || done != nil {
+		if done != nil {
+			out = *done
 		}
-		return out, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return out, fmt.Errorf("read final result: %w", err)
-	}
-	cfg, err := ReadConfig(dir)
-	if err != nil {
 		return out, err
 	}
-	records, _, err := ReadRecords(dir)
+	cfg, records, _, err := readRun(dir)
 	if err != nil {
 		return out, err
 	}
@@ -62,8 +55,25 @@ func Final(ctx context.Context, dir string, ev Evaluator) (FinalResult, error) {
 	if err != nil {
 		return out, fmt.Errorf("encode final result: %w", err)
 	}
-	if err := writeFileSynced(path, append(b, '\n')); err != nil {
+	if err := writeFileSynced(filepath.Join(dir, FinalFile), append(b, '\n')); err != nil {
 		return out, fmt.Errorf("write final result: %w", err)
 	}
 	return out, nil
+}
+
+// readFinal reads a run directory's final.json, and nil when the final training has not run.
+func readFinal(dir string) (*FinalResult, error) {
+	path := filepath.Join(dir, FinalFile)
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read final result: %w", err)
+	}
+	var f FinalResult
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &f, nil
 }

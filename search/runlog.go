@@ -71,6 +71,15 @@ func ReadConfig(dir string) (Config, error) {
 	return c, nil
 }
 
+// readRun reads a run directory: its configuration and its records (truncated: see ReadRecords).
+func readRun(dir string) (cfg Config, records []Record, truncated bool, err error) {
+	if cfg, err = ReadConfig(dir); err != nil {
+		return cfg, nil, false, err
+	}
+	records, truncated, err = ReadRecords(dir)
+	return cfg, records, truncated, err
+}
+
 // prepareDir creates the run directory and its config.json, or checks that an existing one holds the
 // same configuration.
 func prepareDir(dir string, cfg Config) error {

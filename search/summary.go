@@ -1,12 +1,7 @@
 package search
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -32,26 +27,14 @@ const SummaryTop = 10
 
 // Summarise reads a run directory and summarises it.
 func Summarise(dir string) (*Summary, error) {
-	cfg, err := ReadConfig(dir)
-	if err != nil {
-		return nil, err
-	}
-	records, truncated, err := ReadRecords(dir)
+	cfg, records, truncated, err := readRun(dir)
 	if err != nil {
 		return nil, err
 	}
 	s := summaryOf(cfg, records)
 	s.Dir, s.Truncated = dir, truncated
-	b, err := os.ReadFile(filepath.Join(dir, FinalFile))
-	switch {
-	case err == nil:
-		var f FinalResult
-		if err := json.Unmarshal(b, &f); err != nil {
-			return nil, fmt.Errorf("read %s: %w", FinalFile, err)
-		}
-		s.Final = &f
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("read final result: %w", err)
+	if s.Final, err = readFinal(dir); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
