@@ -282,21 +282,9 @@ func (r *pyRenderer) branching(b *block, init func(attr, value string), body *[]
 		out("return "+expr, merge.Name()+", "+shapeText(b.out))
 		return
 	}
-	classes := make([]int, len(b.copies))
-	same := true
-	for i, c := range b.copies {
-		classes[i] = r.class(c)
-		same = same && classes[i] == classes[0]
-	}
-	if same {
-		init("branches", fmt.Sprintf("nn.ModuleList([%s() for _ in range(%d)])", classRef(classes[0]), f))
-	} else {
-		names := make([]string, len(classes))
-		for i, c := range classes {
-			names[i] = classRef(c) + "()"
-		}
-		init("branches", "nn.ModuleList(["+strings.Join(names, ", ")+"])")
-	}
+	// The copies are one inner module with one shape, so they share a class: written once, not once per
+	// copy (nested wide branching multiplies the copies).
+	init("branches", fmt.Sprintf("nn.ModuleList([%s() for _ in range(%d)])", classRef(r.class(b.copies[0])), f))
 	out("xs = "+parts, fmt.Sprintf("%s, %s each", split.Name(), shapeText(innerIn)))
 	out("ys = [path(x) for path, x in zip(self.branches, xs)]", shapeText(n.Children[1].Out)+" each")
 	expr := "sum(ys)"

@@ -52,7 +52,7 @@ func LoadCheckpoint(dir string, arch *grammar.Arch, classes int) (*models.Model,
 	weightsDir := dir
 	if rec, err := models.ReadRunRecord(dir); err == nil {
 		if rec.Arch != arch.String() {
-			return nil, fail("the run trained another architecture:\n  run:   %s\n  given: %s", rec.Arch, arch.String())
+			return nil, fail("the run trained another architecture:\n  run:   %s\n  given: %s", brief(rec.Arch), brief(arch.String()))
 		}
 		if !slices.Equal(rec.Input, arch.Input.Dims()) {
 			return nil, fail("the run trained on input %v, not %v", rec.Input, arch.Input.Dims())
@@ -97,6 +97,15 @@ func LoadCheckpoint(dir string, arch *grammar.Arch, classes int) (*models.Model,
 		return nil, &CheckpointError{Dir: dir, Err: err}
 	}
 	return m, nil
+}
+
+// brief shortens a long architecture text for a message.
+func brief(text string) string {
+	const most = 150
+	if len(text) <= most {
+		return text
+	}
+	return fmt.Sprintf("%s... (%d characters)", text[:most], len(text))
 }
 
 // holdsCheckpoint reports whether dir looks like a GoMLX checkpoint directory: it holds the JSON half of

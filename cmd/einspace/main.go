@@ -9,6 +9,7 @@
 //	einspace train ARCH --dataset addnist|multnist|mnist|npy:DIR [--subset N] [--epochs E] [--seed S]
 //	einspace search --out DIR [--dataset addnist] [--strategy re] [--init scratch|resnet18|mix] [--nats URL] ...
 //	einspace report [--html FILE] RUN_DIR
+//	einspace export ARCH --to pytorch|onnx [--classes N] [--checkpoint DIR] -o FILE
 //	einspace worker --nats URL [--workers N]
 //	einspace kernel install
 //
@@ -58,6 +59,7 @@ func init() {
 		{"train", "train an architecture on a dataset with the paper's protocol", runTrain},
 		{"search", "run (or resume) a search: random search, regularised evolution, random mutation", runSearch},
 		{"report", "summarise a search's run directory", runReport},
+		{"export", "write an architecture, with trained weights, as PyTorch source or an ONNX model", runExport},
 		{"worker", "train architectures for searches on other machines (NATS JetStream)", runWorker},
 		{"eval-worker", "train architectures for a search (started by search)", runEvalWorker},
 		{"kernel", "install the Jupyter kernel for this checkout (einspace kernel install)", runKernel},
