@@ -112,7 +112,7 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 	}
 	defer runLog.close()
 
-	e, err := newState(cfg)
+	st, err := newState(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -130,34 +130,16 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 	var pending []*slot
 	for {
 		if err := ctx.Err(); err != nil {
-			return e.history(), fmt.Errorf("search stopped after %d records: %w", len(e.records), err)
+			return st.history(), fmt.Errorf("search stopped after %d records: %w", len(st.records), err)
 		}
 		for len(pending) < cfg.inFlight() {
-			p := e.plan()
+			p := st.plan()
 			if p == nil {
 				break
 			}
-			s := &slot{plan: p, done: make(chan struct{})}
-			switch {
-			case p.index < len(logged):
-				rec := logged[p.index]
-				if err := p.matches(rec); err != nil {
-					return e.history(), fmt.Errorf("resume %s: %s line %d: %w", dir, EvaluationsFile, p.index+1, err)
-				}
-				s.logged = &rec
-				close(s.done)
-			case p.Copy || p.failure != "":
-				s.start, s.end = time.Now(), time.Now()
-				close(s.done)
-			default:
-				wg.Add(1)
-				go func(job Job) {
-					defer wg.Done()
-					defer close(s.done)
-					s.start = time.Now()
-					s.result, s.err = EvaluateSafely(ctx, ev, job)
-					s.end = time.Now()
-				}(e.job(p))
+			s, err := st.submit(ctx, &wg, ev, p, logged)
+			if err != nil {
+				return st.history(), fmt.Errorf("resume %s: %s line %d: %w", dir, EvaluationsFile, p.index+1, err)
 			}
 			pending = append(pending, s)
 		}
@@ -168,31 +150,60 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 		select {
 		case <-head.done:
 		case <-ctx.Done():
-			return e.history(), fmt.Errorf("search stopped after %d records: %w", len(e.records), ctx.Err())
+			return st.history(), fmt.Errorf("search stopped after %d records: %w", len(st.records), ctx.Err())
 		}
 		pending = pending[1:]
 		if head.err != nil {
-			return e.history(), fmt.Errorf("evaluation %d (job %s): %w", head.plan.index, e.jobID(head.plan.index), head.err)
+			return st.history(), fmt.Errorf("evaluation %d (job %s): %w", head.plan.index, st.jobID(head.plan.index), head.err)
 		}
-		rec, replayed := e.recordOf(head), head.logged != nil
+		rec, replayed := st.recordOf(head), head.logged != nil
 		if !replayed {
 			if err := runLog.append(rec); err != nil {
-				return e.history(), err
+				return st.history(), err
 			}
 		}
-		newBest, err := e.commit(head.plan, rec)
-		emit(Event{Kind: EvaluationFinished, Record: rec, Counted: e.counted, Budget: cfg.Budget, Replayed: replayed})
+		newBest, err := st.commit(head.plan, rec)
+		emit(Event{Kind: EvaluationFinished, Record: rec, Counted: st.counted, Budget: cfg.Budget, Replayed: replayed})
 		if newBest {
-			emit(Event{Kind: NewBest, Record: rec, Counted: e.counted, Budget: cfg.Budget, Replayed: replayed})
+			emit(Event{Kind: NewBest, Record: rec, Counted: st.counted, Budget: cfg.Budget, Replayed: replayed})
 		}
 		if err != nil {
-			return e.history(), err
+			return st.history(), err
 		}
 	}
-	if len(logged) > len(e.records) {
-		return e.history(), fmt.Errorf("resume %s: the log holds %d records but the configuration plans only %d", dir, len(logged), len(e.records))
+	if len(logged) > len(st.records) {
+		return st.history(), fmt.Errorf("resume %s: the log holds %d records but the configuration plans only %d", dir, len(logged), len(st.records))
 	}
-	return e.history(), nil
+	return st.history(), nil
+}
+
+// submit starts the evaluation p plans, and returns its slot, done when the result is there. A plan the
+// log already answers (a resumed run) takes the logged record, which must be the one it plans; a copy,
+// or an architecture that could not be generated, needs no evaluation.
+func (st *State) submit(ctx context.Context, wg *sync.WaitGroup, ev Evaluator, p *plan, logged []Record) (*slot, error) {
+	s := &slot{plan: p, done: make(chan struct{})}
+	switch {
+	case p.index < len(logged):
+		rec := logged[p.index]
+		if err := p.matches(rec); err != nil {
+			return nil, err
+		}
+		s.logged = &rec
+		close(s.done)
+	case p.Copy || p.failure != "":
+		s.start, s.end = time.Now(), time.Now()
+		close(s.done)
+	default:
+		wg.Add(1)
+		go func(job Job) {
+			defer wg.Done()
+			defer close(s.done)
+			s.start = time.Now()
+			s.result, s.err = EvaluateSafely(ctx, ev, job)
+			s.end = time.Now()
+		}(st.job(p))
+	}
+	return s, nil
 }
 
 // EvaluateSafely runs ev on job and turns a panic of an in-process evaluator into a failed result, so

@@ -76,7 +76,10 @@ func (s *Summary) Overview() []Fact {
 		best = fmt.Sprintf("%.2f%% (record %d, %s, %d params)", r.ValAccuracy, r.Index, r.Origin, r.Params)
 	}
 	facts = append(facts, Fact{"best val accuracy", best})
-	final := "not run yet (einspace final)"
+	final := "not run yet"
+	if s.Dir != "" {
+		final += " (einspace final)"
+	}
 	if f := s.Final; f != nil {
 		final = fmt.Sprintf("%.2f%% (record %d retrained %d epochs on train+val)", f.Result.TestAccuracy, f.Best.Index, c.FinalEpochs)
 		if f.Result.Failed() {
