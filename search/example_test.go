@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 
+	"github.com/einspace-go/einspace/grammar"
 	"github.com/einspace-go/einspace/search"
 )
 
@@ -47,4 +50,66 @@ func Example() {
 	// Output:
 	// counted: 12 population: 4
 	// best origin: mutation better than the first: true
+}
+
+// hillClimber is a strategy written outside the package: it samples one architecture, then mutates the
+// best so far, one evaluation at a time.
+type hillClimber struct{ best search.BestSoFar }
+
+func (h *hillClimber) Propose(s *search.State, r *rand.Rand) (search.Proposal, bool) {
+	if s.Next() == 0 {
+		return search.Proposal{Origin: search.OriginRandom, Parent: -1, Mate: -1, Counted: true,
+			Draw: func() (*grammar.Arch, error) { return s.Grammar().Sample(r, s.Input()) }}, true
+	}
+	best, ok := h.best.Best()
+	if !ok || len(s.Records()) < s.Next() {
+		return search.Proposal{}, false // wait for the evaluation in flight (or stop: nothing succeeded)
+	}
+	return search.Proposal{Origin: search.OriginMutation, Parent: best.Index, Mate: -1, Counted: true,
+		Draw: func() (*grammar.Arch, error) {
+			a, err := s.Arch(best)
+			if err != nil {
+				return nil, err
+			}
+			return s.Grammar().Mutate(r, a)
+		}}, true
+}
+
+func (h *hillClimber) Recorded(_ *search.State, _ search.Proposal, rec search.Record) error {
+	h.best.Add(rec)
+	return nil
+}
+
+func (h *hillClimber) Population() []int { return nil }
+
+// A new strategy is a type implementing search.Strategy and a name for configurations; Run keeps the
+// budget, the log and its replay for it.
+func ExampleRegisterStrategy() {
+	if !slices.Contains(search.StrategyNames(), "hill-climber") { // registered once per process
+		search.RegisterStrategy("hill-climber", func(search.Config) (search.Strategy, error) { return &hillClimber{}, nil })
+	}
+	dir, err := os.MkdirTemp("", "einspace-search")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	cfg := search.DefaultConfig()
+	cfg.Strategy, cfg.Budget, cfg.Input, cfg.Classes, cfg.Seed = "hill-climber", 10, "3x16x16", 10, 1
+	fewerNodes := search.EvaluatorFunc(func(ctx context.Context, job search.Job) (search.Result, error) {
+		a, err := job.Architecture()
+		if err != nil {
+			return search.Result{Failure: err.Error()}, nil
+		}
+		return search.Result{ValAccuracy: 100 / float64(a.Stats().Nodes)}, nil
+	})
+	h, err := search.Run(context.Background(), filepath.Join(dir, "run"), cfg, fewerNodes, search.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	first, _ := (&search.History{Records: h.Records[:1]}).Best()
+	best, _ := h.Best()
+	fmt.Println("counted:", h.Counted, "climbed:", best.ValAccuracy > first.ValAccuracy, "from:", best.Origin)
+	// Output:
+	// counted: 10 climbed: true from: mutation
 }
