@@ -121,8 +121,6 @@ func SummaryOf(h *History) *Summary {
 
 func summaryOf(cfg Config, records []Record) *Summary {
 	s := &Summary{Config: cfg, Records: len(records), Failures: map[string]int{}}
-	var ok []Record
-	seen := map[string]bool{}
 	for _, r := range records {
 		if r.Failed() {
 			s.Failed++
@@ -130,15 +128,27 @@ func summaryOf(cfg Config, records []Record) *Summary {
 		}
 		if r.Counted {
 			s.Counted++
-			if !seen[r.Hash] {
-				seen[r.Hash] = true
-				ok = append(ok, r)
-			}
 		}
 	}
-	sort.SliceStable(ok, func(i, j int) bool { return ok[i].ValAccuracy > ok[j].ValAccuracy })
-	s.Best = ok[:min(len(ok), SummaryTop)]
+	ranked := Ranked(records)
+	s.Best = ranked[:min(len(ranked), SummaryTop)]
 	return s
+}
+
+// Ranked lists the counted records (successes, by definition), the first of each architecture only, the
+// best validation accuracy first and the earlier first among equals: the ranking that summaries and
+// reports list the best architectures by. Its first record is BestSoFar's at the end.
+func Ranked(records []Record) []Record {
+	var ranked []Record
+	seen := map[string]bool{}
+	for _, r := range records {
+		if r.Counted && !seen[r.Hash] {
+			seen[r.Hash] = true
+			ranked = append(ranked, r)
+		}
+	}
+	sort.SliceStable(ranked, func(i, j int) bool { return ranked[i].ValAccuracy > ranked[j].ValAccuracy })
+	return ranked
 }
 
 // FailureReasons lists the distinct failure reasons, the most frequent first (ties by text).

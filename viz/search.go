@@ -400,25 +400,12 @@ func OpFrequencies(records []search.Record, top int, byGroup bool) (counts []OpC
 		return true
 	}
 	all, best := map[string]int{}, map[string]int{}
-	var ranked []search.Record
-	seen := map[string]bool{}
 	for _, r := range records {
-		if r.Arch == "" || r.IsCopy() {
-			if r.IsCopy() && r.Counted && !seen[r.Hash] {
-				seen[r.Hash] = true
-				ranked = append(ranked, r)
-			}
-			continue
-		}
-		if count(r.Arch, all) {
+		if r.Arch != "" && !r.IsCopy() && count(r.Arch, all) {
 			nAll++
 		}
-		if r.Counted && !r.Failed() && !seen[r.Hash] {
-			seen[r.Hash] = true
-			ranked = append(ranked, r)
-		}
 	}
-	sort.SliceStable(ranked, func(a, b int) bool { return ranked[a].ValAccuracy > ranked[b].ValAccuracy })
+	ranked := search.Ranked(records)
 	for _, r := range ranked[:min(max(top, 0), len(ranked))] {
 		if count(r.Arch, best) {
 			nTop++
