@@ -44,7 +44,7 @@ func crossWinners(s *State, e *evolution, r *rand.Rand) Proposal {
 	second := e.tournament(s, r, crossable(e.population, inputs, first))
 	a, b := e.archs[first], e.archs[second]
 	g, pMutate := s.Grammar(), s.Config().CrossoverMutation
-	return Proposal{Origin: OriginCrossover, Parent: first, Mate: second, Counted: true,
+	return Proposal{Origin: OriginCrossover, Parents: []int{first, second}, Counted: true,
 		Draw: func() (*grammar.Arch, error) {
 			child, err := g.Crossover(r, a, b)
 			if err != nil || r.Float64() >= pMutate {

@@ -67,11 +67,11 @@ func (e *evolution) Propose(s *State, r *rand.Rand) (Proposal, bool) {
 		name := e.seeds[e.seedsProposed]
 		e.seedsProposed++
 		e.seedTraining[name] = s.Next()
-		return Proposal{Origin: SeedOrigin(name), Parent: -1, Mate: -1, Draw: seedArch(name, s.Input())}, true
+		return Proposal{Origin: SeedOrigin(name), Draw: seedArch(name, s.Input())}, true
 	case len(e.cfg.Seeds) > 0 && e.copiesProposed < e.cfg.Population:
 		name := e.cfg.Seeds[e.copiesProposed%len(e.cfg.Seeds)]
 		e.copiesProposed++
-		return Proposal{Origin: CopyOrigin(name), Parent: e.seedTraining[name], Mate: -1, Counted: true, Copy: true,
+		return Proposal{Origin: CopyOrigin(name), Parents: []int{e.seedTraining[name]}, Counted: true, Copy: true,
 			Draw: seedArch(name, s.Input())}, true
 	case len(e.cfg.Seeds) == 0 && e.initInserted+e.initPending < e.cfg.Population:
 		e.initPending++
@@ -140,6 +140,6 @@ func (e *evolution) tournament(s *State, r *rand.Rand, pool []int) int {
 func mutateWinner(s *State, e *evolution, r *rand.Rand) Proposal {
 	parent := e.tournament(s, r, e.population)
 	a := e.archs[parent]
-	return Proposal{Origin: OriginMutation, Parent: parent, Mate: -1, Counted: true,
+	return Proposal{Origin: OriginMutation, Parents: []int{parent}, Counted: true,
 		Draw: func() (*grammar.Arch, error) { return s.Grammar().Mutate(r, a) }}
 }

@@ -58,14 +58,14 @@ type hillClimber struct{ best search.BestSoFar }
 
 func (h *hillClimber) Propose(s *search.State, r *rand.Rand) (search.Proposal, bool) {
 	if s.Next() == 0 {
-		return search.Proposal{Origin: search.OriginRandom, Parent: -1, Mate: -1, Counted: true,
+		return search.Proposal{Origin: search.OriginRandom, Counted: true,
 			Draw: func() (*grammar.Arch, error) { return s.Grammar().Sample(r, s.Input()) }}, true
 	}
 	best, ok := h.best.Best()
 	if !ok || len(s.Records()) < s.Next() {
 		return search.Proposal{}, false // wait for the evaluation in flight (or stop: nothing succeeded)
 	}
-	return search.Proposal{Origin: search.OriginMutation, Parent: best.Index, Mate: -1, Counted: true,
+	return search.Proposal{Origin: search.OriginMutation, Parents: []int{best.Index}, Counted: true,
 		Draw: func() (*grammar.Arch, error) {
 			a, err := s.Arch(best)
 			if err != nil {

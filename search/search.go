@@ -229,11 +229,22 @@ type plan struct {
 	trainSeed  uint64
 }
 
+// parent is the proposal's first parent, -1 for none; mate its second, -1 for none.
+func (p *Proposal) parent() int { return p.nth(0) }
+func (p *Proposal) mate() int   { return p.nth(1) }
+
+func (p *Proposal) nth(i int) int {
+	if i < len(p.Parents) {
+		return p.Parents[i]
+	}
+	return -1
+}
+
 // matches checks a logged record against the plan the configuration makes for its index.
 func (p *plan) matches(r Record) error {
-	if r.Origin != p.Origin || r.Hash != p.hash || r.ParentIndex != p.Parent || r.mate() != p.Mate {
+	if r.Origin != p.Origin || r.Hash != p.hash || r.ParentIndex != p.parent() || r.mate() != p.mate() {
 		return fmt.Errorf("logged evaluation %d is %s %s (parent %d) but this configuration plans %s %s (parent %d): the log was written by another configuration or version",
-			r.Index, r.Origin, r.Hash, r.ParentIndex, p.Origin, p.hash, p.Parent)
+			r.Index, r.Origin, r.Hash, r.ParentIndex, p.Origin, p.hash, p.parent())
 	}
 	return nil
 }
@@ -292,11 +303,11 @@ func (s *State) plan() *plan {
 	switch {
 	case p.Copy:
 		p.parentHash = p.hash // the seed's training may still be in flight: a copy is its architecture
-	case p.Parent >= 0:
-		p.parentHash = s.records[p.Parent].Hash
+	case p.parent() >= 0:
+		p.parentHash = s.records[p.parent()].Hash
 	}
-	if p.Mate >= 0 {
-		p.mateHash = s.records[p.Mate].Hash
+	if p.mate() >= 0 {
+		p.mateHash = s.records[p.mate()].Hash
 	}
 	if p.Counted {
 		s.pendingCountable++
@@ -336,15 +347,15 @@ func (s *State) recordOf(sl *slot) Record {
 	p := sl.plan
 	rec := Record{
 		Index: p.index, JobID: s.jobID(p.index), Origin: p.Origin, Arch: p.text, Hash: p.hash,
-		ParentIndex: p.Parent, ParentHash: p.parentHash, SearchSeed: s.cfg.Seed, TrainSeed: p.trainSeed,
+		ParentIndex: p.parent(), ParentHash: p.parentHash, SearchSeed: s.cfg.Seed, TrainSeed: p.trainSeed,
 		Start: sl.start.UTC(), End: sl.end.UTC(), Seconds: sl.end.Sub(sl.start).Seconds(),
 	}
-	if p.Mate >= 0 {
-		rec.MateIndex, rec.MateHash = p.Mate, p.mateHash
+	if p.mate() >= 0 {
+		rec.MateIndex, rec.MateHash = p.mate(), p.mateHash
 	}
 	switch {
 	case p.Copy:
-		seed := s.records[p.Parent]
+		seed := s.records[p.parent()]
 		rec.Result, rec.TrainSeed = seed.Result, seed.TrainSeed
 	case p.failure != "":
 		rec.Result = Result{Failure: p.failure}

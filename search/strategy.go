@@ -36,12 +36,13 @@ type Proposal struct {
 	// drew was already generated in this run; not for a seed's training or copy, whose architecture is
 	// fixed. An error becomes the record's failure, without an evaluation.
 	Draw func() (*grammar.Arch, error)
-	// Parent is the record the architecture comes from: a child's (first) parent, or the training of the
-	// seed a copy copies; -1 for none. Mate is a crossover child's second parent, -1 for none.
-	Parent, Mate int
+	// Parents are the records the architecture comes from (indices): none for a sample or a seed's
+	// training; the training of the seed a copy copies; a mutated child's parent; a crossover child's
+	// parent and mate, the donor of the module it carries.
+	Parents []int
 	// Counted says the record counts toward the budget if it succeeds.
 	Counted bool
-	// Copy says the record takes its Parent's result instead of being evaluated (a seed's population copy).
+	// Copy says the record takes its parent's result instead of being evaluated (a seed's population copy).
 	Copy bool
 }
 
@@ -133,6 +134,6 @@ func (s *State) Arch(rec Record) (*grammar.Arch, error) {
 
 // sample is the proposal of a random architecture.
 func sample(s *State, r *rand.Rand, counted bool) Proposal {
-	return Proposal{Origin: OriginRandom, Parent: -1, Mate: -1, Counted: counted,
+	return Proposal{Origin: OriginRandom, Counted: counted,
 		Draw: func() (*grammar.Arch, error) { return s.g.Sample(r, s.input) }}
 }
