@@ -16,13 +16,7 @@ import { launchBrowser, startJupyter } from './jupyter.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = process.env.BROWSER_OUT || join(repo, 'out', 'browser');
-// Notebooks whose cells wait for a person at GoNB's widgets (see interactions below). Their browser test is
-// opt-in (BROWSER_WIDGETS=1): in about 3 runs of 10 a widget view never gets its controls, or a widget's
-// creation waits forever for the page, for a reason not yet found (a longer acknowledgement timeout in
-// GoNB's page script did not change it). Executed headless they are tested by go test ./notebooks.
-const widgetNotebooks = ['06-interactive.ipynb'];
-const all = readdirSync(join(repo, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort()
-  .filter((f) => process.env.BROWSER_WIDGETS === '1' || !widgetNotebooks.includes(f));
+const all = readdirSync(join(repo, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
 const notebooks = process.env.NOTEBOOKS ? process.env.NOTEBOOKS.split(',') : all;
 
 // Console messages that are not ours: Debian's notebook asks for the ipywidgets extension it lacks; GoNB's
@@ -54,6 +48,13 @@ after(async () => {
 async function open(name) {
   const page = await browser.context.newPage();
   const errors = [];
+  const consoleLog = [];
+  const t0 = Date.now();
+  page.on('console', (m) => consoleLog.push(`${((Date.now() - t0) / 1000).toFixed(2)} ${m.type()}: ${m.text()}`));
+  if (process.env.BROWSER_DEBUG === '1') {
+    // GoNB's page script logs its protocol when gonb_comm.debug is set.
+    await page.addInitScript(() => setInterval(() => { if (globalThis.gonb_comm) globalThis.gonb_comm.debug = true; }, 20));
+  }
   page.on('console', (m) => {
     if (m.type() === 'error' && !foreignErrors.some((re) => re.test(m.text() + ' ' + (m.location()?.url || '')))) {
       errors.push(m.text());
@@ -62,7 +63,7 @@ async function open(name) {
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(jupyter.url(`notebooks/${name}`));
   await waitReady(page);
-  return { page, errors };
+  return { page, errors, consoleLog };
 }
 
 async function waitReady(page) {
@@ -319,7 +320,7 @@ const budgets = { '03-training.ipynb': 8 * 60_000, '04-search-reproduction.ipynb
 
 for (const name of notebooks) {
   test(`${name}: every cell runs in the browser and every chart draws and fits`, { timeout: 12 * 60_000 }, async () => {
-    const { page, errors } = await open(name);
+    const { page, errors, consoleLog } = await open(name);
     try {
       const start = Date.now();
       await runAll(page, budgets[name] || 5 * 60_000, interactions[name]);
@@ -332,6 +333,11 @@ for (const name of notebooks) {
       assert.deepEqual(problems, [], problems.join('\n'));
       assert.deepEqual(errors, [], `console errors in ${name}:\n${errors.join('\n')}`);
     } finally {
+      // The page's console and the server's log (with the kernels' stderr), for the reader of a failure.
+      const dir = join(outDir, name.replace(/\.ipynb$/, ''));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'console.log'), consoleLog.join('\n') + '\n');
+      writeFileSync(join(dir, 'jupyter.log'), jupyter.log.join(''));
       await page.close();
     }
   });

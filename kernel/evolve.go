@@ -6,8 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/janpfeifer/gonb/gonbui/widgets"
 )
 
 // Evolve runs the evolution playground in a notebook cell: regularised evolution one generation at a time,
@@ -37,28 +35,24 @@ func Evolve(o EvolveOptions) error {
 		return v.finish(noPage())
 	}
 	buttons := v.slot("buttons")
-	step := widgets.Button("step").AppendTo(buttons).Done()
-	run10 := widgets.Button("run 10").AppendTo(buttons).Done()
-	reset := widgets.Button("reset").AppendTo(buttons).Done()
-	done := widgets.Button("done").AppendTo(buttons).Done()
+	stepC, run10C, resetC, doneC := v.button("step", buttons), v.button("run 10", buttons), v.button("reset", buttons), v.button("done", buttons)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	stepC, run10C, resetC, doneC := step.Listen(), run10.Listen(), reset.Listen(), done.Listen()
 	p.listening = true
 	v.redraw()
 	for {
 		select {
 		case <-ctx.Done():
 			return v.finish("interrupted")
-		case <-doneC.C:
+		case <-doneC:
 			return v.finish("done")
-		case <-stepC.C:
+		case <-stepC:
 			p.step()
-		case <-run10C.C:
+		case <-run10C:
 			for range 10 {
 				p.step()
 			}
-		case <-resetC.C:
+		case <-resetC:
 			if err := p.reset(); err != nil {
 				return v.finish(err.Error())
 			}

@@ -63,19 +63,16 @@ func Explore(o ExploreOptions) error {
 	start := widgets.Select(startNames).SetDefault(startIndex).AppendTo(slot("start")).Done()
 	nodes := widgets.Slider(10, 1000, e.maxNodes).AppendTo(slot("nodes")).Done()
 	params := widgets.Slider(0, 100, exploreParamsSlider(e.maxParams)).AppendTo(slot("params")).Done()
-	resample := widgets.Button("re-sample").AppendTo(slot("buttons")).Done()
-	mutate := widgets.Button("mutate").AppendTo(slot("buttons")).Done()
-	cross := widgets.Button("cross over").AppendTo(slot("buttons")).Done()
-	back := widgets.Button("back").AppendTo(slot("buttons")).Done()
-	done := widgets.Button("done").AppendTo(slot("buttons")).Done()
+	buttons := slot("buttons")
+	resampleC, mutateC, crossC, backC, doneC := v.button("re-sample", buttons), v.button("mutate", buttons),
+		v.button("cross over", buttons), v.button("back", buttons), v.button("done", buttons)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	pcC, seedC, nodesC, paramsC := pc.Listen().LatestOnly(), seed.Listen().LatestOnly(), nodes.Listen().LatestOnly(), params.Listen().LatestOnly()
-	inputC, startC := input.Listen(), start.Listen()
-	resampleC, mutateC, crossC, backC, doneC := resample.Listen(), mutate.Listen(), cross.Listen(), back.Listen(), done.Listen()
+	pcC, seedC, nodesC, paramsC := latest(pc.Listen()), latest(seed.Listen()), latest(nodes.Listen()), latest(params.Listen())
+	inputC, startC := latest(input.Listen()), latest(start.Listen())
 	textAddress := "/einspace/explorer/text/" + v.uid
-	textC := comms.Listen[string](textAddress)
+	textC := latest(comms.Listen[string](textAddress))
 	dom.TransientJavascript(textInputScript(slot("text"), textAddress)) // binds the text box to textAddress
 	e.message = exploreReady
 	v.redraw()
@@ -84,35 +81,35 @@ func Explore(o ExploreOptions) error {
 		select {
 		case <-ctx.Done():
 			return v.finish("interrupted")
-		case <-doneC.C:
+		case <-doneC:
 			return v.finish("done")
-		case v := <-pcC.C:
+		case v := <-pcC:
 			err = e.setPComputation(float64(v) / 100)
-		case v := <-seedC.C:
+		case v := <-seedC:
 			err = e.setSeed(uint64(v))
-		case v := <-nodesC.C:
+		case v := <-nodesC:
 			err = e.setCaps(v, e.maxParams)
-		case v := <-paramsC.C:
+		case v := <-paramsC:
 			err = e.setCaps(e.maxNodes, exploreParamsScale(v))
-		case v := <-inputC.C:
+		case v := <-inputC:
 			err = e.setInput(ExploreInputs[v])
-		case v := <-startC.C:
+		case v := <-startC:
 			if startNames[v] == "your architecture" {
 				err = e.setStart(o.Start)
 			} else {
 				err = e.setStart(startNames[v])
 			}
-		case text := <-textC.C:
+		case text := <-textC:
 			if strings.TrimSpace(text) != "" {
 				err = e.setStartText(text)
 			}
-		case <-resampleC.C:
+		case <-resampleC:
 			err = e.resample()
-		case <-mutateC.C:
+		case <-mutateC:
 			e.mutate()
-		case <-crossC.C:
+		case <-crossC:
 			e.crossover()
-		case <-backC.C:
+		case <-backC:
 			e.back()
 		}
 		if err != nil {

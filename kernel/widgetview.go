@@ -3,10 +3,13 @@ package kernel
 import (
 	"fmt"
 	"html"
+	"sync"
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/comms"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
+	"github.com/janpfeifer/gonb/gonbui/widgets"
 )
 
 // LivePageTimeout is how long a widget view waits for the page to answer before it decides that nobody is
@@ -21,6 +24,7 @@ type widgetView struct {
 	uid                 string
 	controlsID, panelID string
 	panel               func() []part
+	buttons             int // buttons made so far, for their addresses
 }
 
 // startWidgetView shows the controls' markup (with slots for GoNB's widgets) and the panel, and reports
@@ -32,17 +36,82 @@ func startWidgetView(name string, controls func(slot func(string) string) string
 	v := &widgetView{name: name, uid: uid, controlsID: "einspace-view-" + uid, panelID: "einspace-view-panel-" + uid, panel: panel}
 	alive := "/einspace/alive/" + uid
 	// Listen before the page can answer: when GoNB's websocket is already up (an earlier cell used it), the
-	// answer comes back at once, and one sent before the subscription would be lost.
-	answered := comms.Listen[int](alive)
-	defer answered.Close()
+	// answer comes back at once, and one sent before the subscription would be lost. The listener is never
+	// closed (see keepListening).
+	answered := firstOf(comms.Listen[int](alive))
 	gonbui.UpdateHTML(v.controlsID, controls(v.slot)+aliveScript(alive))
 	v.redraw()
-	select {
-	case <-answered.C:
-		return v, true
-	case <-time.After(LivePageTimeout):
-		return v, false
+	// GoNB's page script gives up when the kernel's acknowledgement takes more than 0.5 s (a busy machine),
+	// and the kernel installs it again only when the cell next talks to the page: ask again now and then.
+	retry := time.NewTicker(3 * time.Second)
+	defer retry.Stop()
+	timeout := time.After(LivePageTimeout)
+	for {
+		select {
+		case <-answered:
+			return v, true
+		case <-retry.C:
+			comms.Start()
+		case <-timeout:
+			return v, false
+		}
 	}
+}
+
+// GoNB v0.11.5's comms, compiled into every cell's program, has a defect: a value that reaches the program
+// for an address whose last listener has closed leaves its subscriptions' mutex locked, and every later
+// value and subscription of the cell then waits forever (the controls stop answering, or the next widget's
+// creation never returns). docs/GONB-COMMS-LOCK.md is the upstream report. So a view never closes a
+// listener while the page may still send to its address: each is drained until the cell's program ends,
+// and buttons are listened to before GoNB's own Done, which closes a listener of its own.
+
+// firstOf is closed when the first value arrives on c; c is drained for the rest of the program.
+func firstOf[T protocol.CommValueTypes](c *comms.AddressChan[T]) <-chan struct{} {
+	first := make(chan struct{})
+	go func() {
+		var once sync.Once
+		for range c.C {
+			once.Do(func() { close(first) })
+		}
+	}()
+	return first
+}
+
+// latest hands on the newest value of c, dropping values the reader had no time for (a slider being
+// dragged), as GoNB's LatestOnly does without replacing the channel a message may be on its way to.
+func latest[T protocol.CommValueTypes](c *comms.AddressChan[T]) <-chan T {
+	out := make(chan T, 1)
+	go func() {
+		for x := range c.C {
+			select {
+			case out <- x:
+			default:
+				select {
+				case <-out:
+				default:
+				}
+				out <- x
+			}
+		}
+	}()
+	return out
+}
+
+// button adds a GoNB button labelled label to the element parent and returns its clicks.
+func (v *widgetView) button(label, parent string) <-chan struct{} {
+	v.buttons++
+	address := fmt.Sprintf("/einspace/view/%s/button/%d", v.uid, v.buttons)
+	counts := comms.Listen[int](address) // before Done: the address never loses its last listener
+	clicks := make(chan struct{}, 16)
+	go func() {
+		for n := range counts.C {
+			if n > 0 { // the page sends 0 when the button is made
+				clicks <- struct{}{}
+			}
+		}
+	}()
+	widgets.Button(label).WithAddress(address).AppendTo(parent).Done()
+	return clicks
 }
 
 // slot is the id of the element a widget named name goes in.
@@ -70,9 +139,9 @@ func noPage() string {
 }
 
 // aliveScript answers on alive from the page, through gonb_comm (GoNB's websocket to the cell), which
-// may be installed just after the script runs, or again after a failed start: it answers on every
+// may be installed just after the script runs, or again after a failed start: it answers once on every
 // gonb_comm it sees for 60 s.
 func aliveScript(alive string) string {
 	return fmt.Sprintf(`<script>(function(){var n=0,seen=null;(function answer(){var c=globalThis.gonb_comm;`+
-		`if(c&&c!==seen){seen=c;c.newSyncedVariable(%q,0).set(1)}if(n++<600){setTimeout(answer,100)}})()})();</script>`, alive)
+		`if(c&&c!==seen){seen=c;c.newSyncedVariable(%q,1)}if(n++<600){setTimeout(answer,100)}})()})();</script>`, alive)
 }
