@@ -29,8 +29,17 @@ cd "$work"
 goos="$(GOTOOLCHAIN=local GOFLAGS= go env GOHOSTOS)"
 goarch="$(GOTOOLCHAIN=local GOFLAGS= go env GOHOSTARCH)"
 module="golang.org/toolchain@v0.0.1-$version.$goos-$goarch"
-pristine="$(GOTOOLCHAIN=local GOFLAGS= go mod download -json "$module" |
-  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+# A fresh machine's first fetch of this 70 MB module has failed once here (seen 2026-12-02, fine on the
+# next try), so it is tried three times and go's own message is shown when all fail.
+pristine=""
+for attempt in 1 2 3; do
+  if out="$(GOTOOLCHAIN=local GOFLAGS= go mod download -json "$module" 2>&1)"; then
+    pristine="$(printf '%s\n' "$out" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [ -x "$pristine/bin/go" ] && break
+  fi
+  echo "setup-toolchain: fetching $module, attempt $attempt failed: $(printf '%s' "$out" | tail -n 3)" >&2
+  sleep $((attempt * 5))
+done
 if [ ! -x "$pristine/bin/go" ]; then
   echo "setup-toolchain: could not fetch $module through the module proxy" >&2
   exit 1
