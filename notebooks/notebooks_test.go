@@ -433,6 +433,17 @@ func check03(t *testing.T, nb *notebook) {
 	if !strings.Contains(res.html(), "93.36") {
 		t.Error("the results table lacks the paper's ResNet-18 number")
 	}
+	// The export: both files written, the PyTorch module agreeing with GoMLX, its code shown.
+	ex := find(t, nb, "export.WritePyTorch(py, m.Net, m.Store)")
+	wantText(t, ex, "small_cnn.py (", "small_cnn.safetensors (", "small_cnn.onnx (",
+		"class Network(nn.Module):", "nn.Conv2d(3, 16, kernel_size=3, stride=1, padding=1)", "class Residual(nn.Module):",
+		"def pretrained(path=WEIGHTS):")
+	m := regexp.MustCompile(`in PyTorch: largest difference from GoMLX's logits on 4 test images: (\S+)`).FindStringSubmatch(ex.stdout())
+	if m == nil {
+		t.Errorf("%s: PyTorch's logits were not compared with GoMLX's: %q", ex.name(), ex.stdout())
+	} else if d, err := strconv.ParseFloat(m[1], 64); err != nil || d > 1e-4 {
+		t.Errorf("%s: PyTorch's logits differ from GoMLX's by %s", ex.name(), m[1])
+	}
 }
 
 func check04(t *testing.T, nb *notebook) {
