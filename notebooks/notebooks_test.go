@@ -500,8 +500,38 @@ func check03(t *testing.T, nb *notebook) {
 	res := find(t, nb, "json.Unmarshal(kernel.Must(os.ReadFile(resultPath(i)))")
 	wantText(t, res, "small CNN (text format): test accuracy", "above chance: true")
 	wantCharts(t, res, 2)
-	if !strings.Contains(res.html(), "93.36") {
-		t.Error("the results table lacks the paper's ResNet-18 number")
+	if !strings.Contains(res.html(), "93.36") || !strings.Contains(res.html(), "64 epochs on train+val") {
+		t.Error("the results table lacks the paper's ResNet-18 number, trained 64 epochs on train+val")
+	}
+	// The proxy: eight sampled networks trained for 1 and for 4 epochs, and the rank correlation of the two.
+	px := find(t, nb, "spearman(short, long)")
+	nets := regexp.MustCompile(`(?m)^network \d: +\d+ parameters, +([\d.]+)% after 1 epoch, +([\d.]+)% after 4 epochs`).FindAllStringSubmatch(px.stdout(), -1)
+	if len(nets) != 8 {
+		t.Errorf("%s: %d networks trained, want 8:\n%s", px.name(), len(nets), px.stdout())
+	}
+	for _, m := range nets {
+		percent(t, "a proxy network's accuracy", m[1])
+		percent(t, "a proxy network's accuracy", m[2])
+	}
+	if m := regexp.MustCompile(`ρ = (-?[\d.]+)`).FindStringSubmatch(px.stdout()); m == nil {
+		t.Errorf("%s: no rank correlation printed", px.name())
+	} else if rho := atof(m[1]); rho <= 0 || rho > 1 {
+		// Short training carries information about longer training: over eight draws ρ was 0.44 to 0.91.
+		t.Errorf("%s: ρ = %.2f, outside (0, 1]", px.name(), rho)
+	}
+	if rows := tableRows(px.html()); len(rows) != 9 {
+		t.Errorf("%s: the proxy table has %d rows, want a header and 8", px.name(), len(rows))
+	}
+	// The export: both files written, the PyTorch module agreeing with GoMLX, its code shown.
+	ex := find(t, nb, "export.WritePyTorch(py, m.Net, m.Store)")
+	wantText(t, ex, "small_cnn.py (", "small_cnn.safetensors (", "small_cnn.onnx (",
+		"class Network(nn.Module):", "nn.Conv2d(3, 16, kernel_size=3, stride=1, padding=1)", "class Residual(nn.Module):",
+		"def pretrained(path=WEIGHTS):")
+	m := regexp.MustCompile(`in PyTorch: largest difference from GoMLX's logits on 4 test images: (\S+)`).FindStringSubmatch(ex.stdout())
+	if m == nil {
+		t.Errorf("%s: PyTorch's logits were not compared with GoMLX's: %q", ex.name(), ex.stdout())
+	} else if d, err := strconv.ParseFloat(m[1], 64); err != nil || d > 1e-4 {
+		t.Errorf("%s: PyTorch's logits differ from GoMLX's by %s", ex.name(), m[1])
 	}
 }
 
@@ -609,6 +639,10 @@ func check05(t *testing.T, nb *notebook) {
 	}
 	if w := wins["300/1"]; w > wins["300/5"]-6 {
 		t.Errorf("300 evaluations: S = 1 wins %d of 30 against %d with S = 5; the notebook says selection matters", w, wins["300/5"])
+	}
+	// The single run shown first (seed 1) is one of the most favourable to evolution, as the notebook says.
+	if m := regexp.MustCompile(`seed 1, the run shown above: evolution ahead by \+[\d.]+ points, rank (\d+) of 30`).FindStringSubmatch(exp.stdout()); m == nil || atoi(m[1]) > 3 {
+		t.Errorf("%s: seed 1 should rank among the 3 seeds most favourable to evolution: %q", exp.name(), m)
 	}
 	if n := strings.Count(exp.html(), "<svg"); n != 2 {
 		t.Errorf("%s: %d strip plots, want 2", exp.name(), n)
