@@ -66,8 +66,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, job search.Job) (search.Result
 	}
 	stats := arch.Stats()
 	res, err := model.Train(ctx, train, val, cfg, func(m models.EpochMetrics) {
-		e.logf("job %s epoch %d: loss %.4f, train %.2f%%, val %.2f%% (%v)", job.ID, m.Epoch, m.TrainLoss,
-			100*m.TrainAccuracy, 100*m.ValAccuracy, m.Duration.Round(time.Millisecond))
+		ep := EpochOf(m)
+		e.logf("job %s epoch %d: loss %.4f, train %.2f%%, val %.2f%% (%v)", job.ID, ep.Epoch, m.TrainLoss,
+			ep.TrainAccuracy, ep.ValAccuracy, m.Duration.Round(time.Millisecond))
 	})
 	if err != nil {
 		if ctx.Err() != nil {
