@@ -232,3 +232,14 @@ func TestSearchReportMissingRun(t *testing.T) {
 		t.Errorf("SearchReport of an empty directory = %v, want an error about config.json", err)
 	}
 }
+
+func TestOriginKindNamesEverySeries(t *testing.T) {
+	for origin, want := range map[search.Origin]string{
+		search.OriginRandom: "random", search.OriginMutation: "mutation", search.OriginCrossover: "crossover",
+		search.SeedOrigin("vit"): "seed training", search.CopyOrigin("vit"): "seed copy", {}: "other",
+	} {
+		if got := viz.OriginKind(origin); got != want {
+			t.Errorf("OriginKind(%q) = %q, want %q", origin, got, want)
+		}
+	}
+}
