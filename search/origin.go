@@ -65,10 +65,11 @@ func (o Origin) String() string {
 // ParseOrigin reads an origin as the log writes it.
 func ParseOrigin(text string) (Origin, error) {
 	for kind, w := range originWords {
+		named := kind == SeedTraining || kind == SeedCopy
 		switch {
-		case (kind == SeedTraining || kind == SeedCopy) && strings.HasPrefix(text, w) && len(text) > len(w):
+		case named && strings.HasPrefix(text, w) && len(text) > len(w):
 			return Origin{Kind: kind, Seed: text[len(w):]}, nil
-		case text == w:
+		case !named && text == w:
 			return Origin{Kind: kind}, nil
 		}
 	}
