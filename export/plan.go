@@ -198,9 +198,9 @@ func (p *plan) branching(b *block, n *grammar.Node, scope string) (*block, error
 	return sub, nil
 }
 
-// branchBase names what a branching module looks like: a residual connection (a clone, an identity path
-// and an addition), attention-like products (a matrix product of the paths), a split and its paths, or
-// 4 or 8 parallel copies.
+// branchBase names what a branching module looks like: a residual block (a clone and an addition),
+// attention-like products (a matrix product of the paths), a split and its paths, or 4 or 8 parallel
+// copies.
 func branchBase(n *grammar.Node) string {
 	agg := n.Children[len(n.Children)-1].Op.Family()
 	switch {
@@ -210,15 +210,10 @@ func branchBase(n *grammar.Node) string {
 		return "MatMul"
 	case n.Children[0].Op.Family() == grammar.FamGroup:
 		return "Split"
-	case agg == grammar.FamAdd && (isIdentity(n.Children[1]) || isIdentity(n.Children[2])):
+	case agg == grammar.FamAdd: // a clone and a sum: a residual block, its shortcut an identity or a projection
 		return "Residual"
 	}
 	return "Branch"
-}
-
-// isIdentity reports whether a module computes nothing: computation<identity>.
-func isIdentity(n *grammar.Node) bool {
-	return n.Kind == grammar.ComputationModule && n.Children[0].Op.Family() == grammar.FamIdentity
 }
 
 // conv lays out routing[im2col(k,s,p), computation<linearN>, col2im] as nn.Conv2d, its weights in scope.
