@@ -65,6 +65,9 @@ func LoadCheckpoint(dir string, arch *grammar.Arch, classes int) (*models.Model,
 			return nil, fail("the run has not completed an epoch yet: no checkpoint")
 		}
 		weightsDir = filepath.Join(dir, rec.Checkpoint)
+		if !holdsCheckpoint(weightsDir) {
+			return nil, fail("the run's record names the checkpoint %s, which holds no GoMLX checkpoint", rec.Checkpoint)
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, &CheckpointError{Dir: dir, Err: err}
 	}
