@@ -69,6 +69,9 @@ func TestBadInput(t *testing.T) {
 	if _, err := models.SaveEpoch(run, m, models.RecordOf(m.Net, models.DefaultConfig(), "random")); err != nil {
 		t.Fatal(err)
 	}
+	if own, err := export.LoadCheckpoint(run, nil, 0); err != nil || own.Net.Arch.String() != a.String() || own.Net.Classes != 5 {
+		t.Fatalf("a run directory without an architecture: %v", err)
+	}
 	broken := t.TempDir() // a run directory whose checkpoint was deleted
 	saved, err := models.SaveEpoch(broken, m, models.RecordOf(m.Net, models.DefaultConfig(), "random"))
 	if err != nil {
@@ -102,6 +105,7 @@ func TestBadInput(t *testing.T) {
 		{"weights missing a layer", load(ck, wider, 0), new(*export.CheckpointError), []string{ck, "no variable /backbone/0/0/1/0/weights"}},
 		{"classes not the run's", load(run, a, 7), new(*export.CheckpointError), []string{run, "trained 5 classes, not 7"}},
 		{"run of another architecture", load(run, other, 0), new(*export.CheckpointError), []string{run, "another architecture", "linear32"}},
+		{"no architecture for a plain checkpoint", load(ck, nil, 0), new(*export.CheckpointError), []string{ck, "give the architecture"}},
 		{"run without its checkpoint", load(broken, a, 0), new(*export.CheckpointError), []string{broken, "names the checkpoint epoch-000", "holds no GoMLX checkpoint"}},
 		{"missing output directory", func() error {
 			_, err := export.WritePyTorch(filepath.Join(out, "missing", "net.py"), m.Net, m.Store)

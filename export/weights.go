@@ -29,16 +29,13 @@ func (e *CheckpointError) Unwrap() error { return e.Err }
 // LoadCheckpoint reads trained weights for an architecture from dir, which is either a training run
 // directory (written by `einspace train --save DIR` or models.SaveEpoch: its train.json names the
 // architecture, the input shape, the class count and the checkpoint of the last completed epoch) or a
-// GoMLX checkpoint directory written by Model.Save. With classes 0 the class count is the run's, or the
-// width of the checkpoint's head. It checks that every weight the network needs is there with the shape
+// GoMLX checkpoint directory written by Model.Save. With arch nil the architecture is the run's; with
+// classes 0 the class count is the run's, or the width of the checkpoint's head. It checks that every weight the network needs is there with the shape
 // it needs and that the checkpoint holds no weights the network does not have; any mismatch is a
 // *CheckpointError that names the directory and the first variable that differs.
 func LoadCheckpoint(dir string, arch *grammar.Arch, classes int) (*models.Model, error) {
 	fail := func(format string, args ...any) error {
 		return &CheckpointError{Dir: dir, Err: fmt.Errorf(format, args...)}
-	}
-	if arch == nil {
-		return nil, fmt.Errorf("load checkpoint: no architecture")
 	}
 	info, err := os.Stat(dir)
 	switch {
@@ -51,6 +48,15 @@ func LoadCheckpoint(dir string, arch *grammar.Arch, classes int) (*models.Model,
 	}
 	weightsDir := dir
 	if rec, err := models.ReadRunRecord(dir); err == nil {
+		if arch == nil { // the run's own
+			input, err := grammar.ShapeOf(rec.Input...)
+			if err == nil {
+				arch, err = grammar.ParseArch(rec.Arch, input)
+			}
+			if err != nil {
+				return nil, fail("the run's architecture: %v", err)
+			}
+		}
 		if rec.Arch != arch.String() {
 			return nil, fail("the run trained another architecture:\n  run:   %s\n  given: %s", brief(rec.Arch), brief(arch.String()))
 		}
@@ -70,6 +76,8 @@ func LoadCheckpoint(dir string, arch *grammar.Arch, classes int) (*models.Model,
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, &CheckpointError{Dir: dir, Err: err}
+	} else if arch == nil {
+		return nil, fail("holds no training run (train.json) naming its architecture: give the architecture")
 	}
 	if !holdsCheckpoint(weightsDir) {
 		return nil, fail("holds neither a training run (train.json) nor a GoMLX checkpoint (checkpoint-*.json)")
