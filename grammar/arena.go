@@ -5,11 +5,10 @@ package grammar
 // instead of leaving them to the garbage collector: at p = 0.32 it builds tens of nodes for every node it
 // keeps. Chunks that hold a returned tree are handed over to it and never reused.
 type arena struct {
-	nodes    [][]Node
-	ptrs     [][]*Node
-	node     position
-	ptr      position
-	nodeSize int
+	nodes [][]Node
+	ptrs  [][]*Node
+	node  position
+	ptr   position
 }
 
 type position struct{ chunk, used int }

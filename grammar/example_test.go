@@ -90,3 +90,8 @@ func ExampleShape_Arg() {
 	fmt.Println(s, s.Arg(), again == s)
 	// Output: (3,28,28) 3x28x28 true
 }
+
+func ExampleBranchingRate() {
+	fmt.Printf("r(0.32) = %.4f, critical p = %.4f\n", grammar.BranchingRate(0.32), grammar.CriticalP)
+	// Output: r(0.32) = 0.9822, critical p = 0.3077
+}

@@ -28,21 +28,10 @@ func slots(root *Node) []slot {
 	return list
 }
 
-// class is the terminal class of the slot at index i of a module of the given kind.
-func slotClass(parent *Node, i int) Class {
-	switch parent.Kind {
-	case BranchingModule:
-		if i == 0 {
-			return Branching
-		}
-		return Aggregation
-	case RoutingModule:
-		if i == 0 {
-			return Prerouting
-		}
-		return Postrouting
-	}
-	return Computation
+// slotClassOf is the terminal class of the slot that holds s's node.
+func slotClassOf(s slot) Class {
+	sl, _ := s.parent.SlotOf(s.index)
+	return sl.Class
 }
 
 // stateOf is the state a node received when it was inferred.
@@ -84,10 +73,11 @@ func (g *Grammar) MutateCounted(r *rand.Rand, parent *Arch, c *Counters) (*Arch,
 			replacement = s.module(st, original[pick].parent == nil, target.Kind)
 		} else {
 			s.excludeOp = target.Op
-			if class := slotClass(original[pick].parent, original[pick].index); class == Branching {
+			class := slotClassOf(original[pick])
+			if class == Branching {
 				s.requireFactor = target.Op.Factor()
 			}
-			replacement = s.terminal(slotClass(original[pick].parent, original[pick].index), st)
+			replacement = s.terminal(class, st)
 			s.excludeOp, s.requireFactor = 0, 0
 		}
 		if replacement == nil {

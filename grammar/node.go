@@ -18,9 +18,12 @@ const (
 	Terminal
 )
 
-var kindNames = [...]string{"sequential", "branching", "routing", "computation", "terminal"}
-
-func (k Kind) String() string { return kindNames[k] }
+func (k Kind) String() string {
+	if p, ok := ProductionOf(k); ok {
+		return p.Name
+	}
+	return "terminal"
+}
 
 // Pos is a position in architecture text: line and column, both counted from 1 (columns in bytes).
 type Pos struct{ Line, Col int }

@@ -27,6 +27,14 @@ var classNames = [numClasses]string{"branching function", "aggregation function"
 
 func (c Class) String() string { return classNames[c] }
 
+// withArticle is the class's name after "a" or "an".
+func (c Class) withArticle() string {
+	if c == Aggregation {
+		return "an " + c.String()
+	}
+	return "a " + c.String()
+}
+
 // Family groups terminals that compute the same way and differ only in their parameters.
 type Family uint8
 
@@ -88,9 +96,7 @@ func addOp(info opInfo, classes ...Class) Op {
 }
 
 // Terminals the sampler treats specially.
-var (
-	opIdentity, opCol2im, opAdd, opDot, opScaledDot, opLinearX4, opLinear4th Op
-)
+var opIdentity, opLinearX4 Op
 
 func init() {
 	for _, b := range []int{2, 4, 8} {
@@ -101,9 +107,9 @@ func init() {
 			addOp(opInfo{name: fmt.Sprintf("group_dim%ds%dd", b, d), family: FamGroup, factor: b, dim: d}, Branching)
 		}
 	}
-	opDot = addOp(opInfo{name: "dot_product", family: FamDot, factor: 2}, Aggregation)
-	opScaledDot = addOp(opInfo{name: "scaled_dot_product", family: FamScaledDot, factor: 2}, Aggregation)
-	opAdd = addOp(opInfo{name: "add_tensors", family: FamAdd}, Aggregation)
+	addOp(opInfo{name: "dot_product", family: FamDot, factor: 2}, Aggregation)
+	addOp(opInfo{name: "scaled_dot_product", family: FamScaledDot, factor: 2}, Aggregation)
+	addOp(opInfo{name: "add_tensors", family: FamAdd}, Aggregation)
 	for _, n := range []int{2, 4, 8} {
 		for d := 1; d <= 3; d++ {
 			addOp(opInfo{name: fmt.Sprintf("cat_tensors%dd%dt", d, n), family: FamCat, factor: n, dim: d}, Aggregation)
@@ -126,7 +132,7 @@ func init() {
 		name := fmt.Sprintf("im2col%dk%ds%dp", ksp[0], ksp[1], ksp[2])
 		addOp(opInfo{name: name, family: FamIm2col, k: ksp[0], s: ksp[1], p: ksp[2]}, Prerouting)
 	}
-	opCol2im = addOp(opInfo{name: "col2im", family: FamCol2im}, Postrouting)
+	addOp(opInfo{name: "col2im", family: FamCol2im}, Postrouting)
 	addOp(opInfo{name: "identity"}, Computation)
 	for _, n := range []int{16, 32, 64, 128, 256, 512, 1024, 2048} {
 		addOp(opInfo{name: fmt.Sprintf("linear%d", n), family: FamLinear, width: n}, Computation)
@@ -143,7 +149,7 @@ func init() {
 		op := addOp(opInfo{name: s.name, family: FamLinear, scale: s.scale, seed: true})
 		ops[op].classes[Computation] = true
 	}
-	opLinearX4, opLinear4th = opsByName["linear_x4"], opsByName["linear_4th"]
+	opLinearX4 = opsByName["linear_x4"]
 }
 
 // OpByName returns the terminal with the given name, and whether it exists.

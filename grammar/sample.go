@@ -204,10 +204,7 @@ func (s *sampler) instantiate(kind Kind, st state) *Node {
 		}
 		factor := b.Op.Factor()
 		child.in, child.bf = b.Out, factor
-		count := 1
-		if factor == 2 {
-			count = 2
-		}
+		count := InnerModules(factor)
 		n.Children = s.arena.children(count + 2)
 		n.Children[0] = b
 		for i := range count {

@@ -53,9 +53,14 @@ func ShapeOf(dims ...int) (Shape, error) {
 	return s, nil
 }
 
-// ParseShape reads a shape written as "3x28x28" (C×H×W) or "49x512" (L×D); commas work as separators too.
+// ParseShape reads a shape written as "3x28x28" (C×H×W) or "49x512" (L×D), the form of Arg, or as String
+// writes it, "(3,28,28)": both round-trip.
 func ParseShape(text string) (Shape, error) {
-	fields := strings.FieldsFunc(text, func(r rune) bool { return r == 'x' || r == 'X' || r == ',' || r == '×' })
+	inner := strings.TrimSpace(text)
+	if strings.HasPrefix(inner, "(") && strings.HasSuffix(inner, ")") { // as String writes it
+		inner = inner[1 : len(inner)-1]
+	}
+	fields := strings.FieldsFunc(inner, func(r rune) bool { return r == 'x' || r == 'X' || r == ',' || r == '×' })
 	dims := make([]int, 0, len(fields))
 	for _, f := range fields {
 		d, err := strconv.Atoi(strings.TrimSpace(f))

@@ -14,31 +14,21 @@ func (n *Node) String() string {
 	return b.String()
 }
 
-var brackets = [...]struct {
-	name        string
-	open, close byte
-}{
-	SequentialModule:  {"sequential", '(', ')'},
-	BranchingModule:   {"branching", '{', '}'},
-	RoutingModule:     {"routing", '[', ']'},
-	ComputationModule: {"computation", '<', '>'},
-}
-
 func (n *Node) write(b *strings.Builder) {
 	if n.Kind == Terminal {
 		b.WriteString(n.Op.Name())
 		return
 	}
-	br := brackets[n.Kind]
-	b.WriteString(br.name)
-	b.WriteByte(br.open)
+	br := productions[n.Kind]
+	b.WriteString(br.Name)
+	b.WriteByte(br.Open)
 	for i, c := range n.Children {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		c.write(b)
 	}
-	b.WriteByte(br.close)
+	b.WriteByte(br.Close)
 }
 
 // SyntaxError is a parse error: where, what was found and what was expected.
@@ -141,9 +131,6 @@ func (p *parser) expect(c byte, context, name string) error {
 	return nil
 }
 
-var moduleKinds = map[string]Kind{"sequential": SequentialModule, "branching": BranchingModule,
-	"routing": RoutingModule, "computation": ComputationModule}
-
 // module parses a module; what names the slot for error messages.
 func (p *parser) module(what string) (*Node, error) {
 	p.skipSpace()
@@ -152,7 +139,7 @@ func (p *parser) module(what string) (*Node, error) {
 	if name == "" {
 		return nil, p.errorf("expected a module (sequential, branching, routing or computation) for %s, found %s", what, p.describeNext())
 	}
-	kind, ok := moduleKinds[name]
+	prod, ok := productionNamed(name)
 	if !ok {
 		p.off, p.line, p.col = p.off-len(name), at.Line, at.Col
 		if op, isOp := opsByName[name]; isOp {
@@ -163,79 +150,54 @@ func (p *parser) module(what string) (*Node, error) {
 		}
 		return nil, p.errorf("expected a module (sequential, branching, routing or computation) for %s, found %q", what, name)
 	}
-	n := &Node{Kind: kind, Pos: at}
-	br := brackets[kind]
-	if err := p.expect(br.open, "after ", name); err != nil {
+	n := &Node{Kind: prod.Kind, Pos: at}
+	if err := p.expect(prod.Open, "after ", name); err != nil {
 		return nil, err
 	}
-	switch kind {
-	case SequentialModule:
-		first, err := p.module("the first module of sequential")
-		if err != nil {
-			return nil, err
+	for i, slot := range prod.Slots {
+		if i > 0 {
+			if err := p.expect(',', prod.Slots[i-1].After, ""); err != nil {
+				return nil, err
+			}
 		}
-		if err := p.expect(',', "between the two modules of sequential", ""); err != nil {
-			return nil, err
+		switch {
+		case slot.Repeated:
+			if err := p.inner(n, slot); err != nil {
+				return nil, err
+			}
+		case slot.Module:
+			m, err := p.module(slot.What)
+			if err != nil {
+				return nil, err
+			}
+			n.Children = append(n.Children, m)
+		default:
+			t, err := p.terminal(slot.Class, slot.What)
+			if err != nil {
+				return nil, err
+			}
+			n.Children = append(n.Children, t)
 		}
-		second, err := p.module("the second module of sequential")
-		if err != nil {
-			return nil, err
-		}
-		n.Children = []*Node{first, second}
-	case BranchingModule:
-		if err := p.branching(n); err != nil {
-			return nil, err
-		}
-	case RoutingModule:
-		pre, err := p.terminal(Prerouting, "the first item of routing")
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(',', "after the prerouting function", ""); err != nil {
-			return nil, err
-		}
-		inner, err := p.module("the inner module of routing")
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(',', "after the inner module of routing", ""); err != nil {
-			return nil, err
-		}
-		post, err := p.terminal(Postrouting, "the last item of routing")
-		if err != nil {
-			return nil, err
-		}
-		n.Children = []*Node{pre, inner, post}
-	case ComputationModule:
-		c, err := p.terminal(Computation, "computation")
-		if err != nil {
-			return nil, err
-		}
-		n.Children = []*Node{c}
 	}
-	if err := p.expect(br.close, "to close ", name); err != nil {
+	if err := p.expect(prod.Close, "to close ", name); err != nil {
 		return nil, err
 	}
 	return n, nil
 }
 
-func (p *parser) branching(n *Node) error {
-	b, err := p.terminal(Branching, "the first item of branching")
-	if err != nil {
-		return err
-	}
-	n.Children = append(n.Children, b)
-	count := 1
-	if b.Op.Factor() == 2 {
-		count = 2
-	}
+// inner parses branching's inner modules, as many as the branching function just read asks for.
+func (p *parser) inner(n *Node, slot Slot) error {
+	b := n.Children[0].Op
+	count := InnerModules(b.Factor())
 	for i := range count {
-		if err := p.expect(',', "after the previous item of branching", ""); err != nil {
-			return err
+		if i > 0 {
+			if err := p.expect(',', "after the previous item of branching", ""); err != nil {
+				return err
+			}
 		}
-		what := "the inner module of branching"
-		if count == 2 {
-			what = [2]string{"inner module 1 of 2 of branching", "inner module 2 of 2 of branching"}[i]
+		what := slot.What
+		if count > 1 {
+			what = fmt.Sprintf("inner module %d of %d of branching", i+1, count)
 		}
 		m, err := p.module(what)
 		if err != nil {
@@ -243,25 +205,18 @@ func (p *parser) branching(n *Node) error {
 		}
 		n.Children = append(n.Children, m)
 	}
-	if err := p.expect(',', "after the inner module(s) of branching", ""); err != nil {
-		return err
-	}
-	p.skipSpace()
-	if count == 1 && p.off < len(p.src) && isNameByte(p.src[p.off]) {
-		// A second module here means the user wrote two inner modules for a 4/8-way branching function.
-		save := *p
-		if _, isModule := moduleKinds[p.name()]; isModule {
-			*p = save
-			return p.errorf("%s has factor %d, so branching takes one inner module, copied %d times (SPEC §10.4), not two",
-				b.Op.Name(), b.Op.Factor(), b.Op.Factor())
+	if count == 1 {
+		// A module after the next comma means the user wrote two inner modules for a 4/8-way branching function.
+		look := *p
+		if look.expect(',', "", "") == nil {
+			look.skipSpace()
+			at := look
+			if _, isModule := productionNamed(look.name()); isModule {
+				return at.errorf("%s has factor %d, so branching takes one inner module, copied %d times (SPEC §10.4), not two",
+					b.Name(), b.Factor(), b.Factor())
+			}
 		}
-		*p = save
 	}
-	a, err := p.terminal(Aggregation, "the last item of branching")
-	if err != nil {
-		return err
-	}
-	n.Children = append(n.Children, a)
 	return nil
 }
 
@@ -271,7 +226,7 @@ func (p *parser) terminal(class Class, what string) (*Node, error) {
 	at := p.pos()
 	name := p.name()
 	if name == "" {
-		return nil, p.errorf("expected a %s for %s, found %s", class, what, p.describeNext())
+		return nil, p.errorf("expected %s for %s, found %s", class.withArticle(), what, p.describeNext())
 	}
 	op, ok := opsByName[name]
 	if !ok || !op.In(class) {
@@ -284,12 +239,12 @@ func (p *parser) terminal(class Class, what string) (*Node, error) {
 			names = append(names, "linear_x4", "linear_4th")
 		}
 		found := fmt.Sprintf("%q", name)
-		if _, isModule := moduleKinds[name]; isModule {
+		if _, isModule := productionNamed(name); isModule {
 			found = "a " + name + " module"
 		} else if ok {
 			found = fmt.Sprintf("the %s %s", classNamesFor(op), name)
 		}
-		return nil, p.errorf("expected a %s for %s (one of %s), found %s", class, what, strings.Join(names, ", "), found)
+		return nil, p.errorf("expected %s for %s (one of %s), found %s", class.withArticle(), what, strings.Join(names, ", "), found)
 	}
 	return &Node{Kind: Terminal, Op: op, Pos: at}, nil
 }

@@ -237,18 +237,13 @@ func (l patchLayout) scatterRows(acc, dp *Node, h0, h1 int) *Node {
 	return BackendScatterSum(acc, l.starts(h0, h1, nil), updates, 4, []int{4, 5, 6, 7}, nil, []int{0, 1, 2}, false, false)
 }
 
-// padHW zero-pads the spatial axes of x (C,H,W,B) by top and bottom rows and left and right columns.
-//
-// The padding value is -0.0, which every sum and product here treats exactly as 0, because of how the
-// backend's Pad fills its output before copying x in: with +0.0 it stores one number at a time, slowly;
-// with any other bit pattern it doubles a copied block, at memory speed. (Concatenating zero blocks,
-// also tried, copies x twice and builds the zero blocks every step.)
+// padHW zero-pads the spatial axes of x (C,H,W,B) by top and bottom rows and left and right columns (with
+// padValue, a zero the backend pads with quickly).
 func padHW(x *Node, top, bottom, left, right int) *Node {
 	if top == 0 && bottom == 0 && left == 0 && right == 0 {
 		return x
 	}
-	negativeZero := Neg(ScalarZero(x.Graph(), x.DType()))
-	return Pad(x, negativeZero, compute.PadAxis{}, compute.PadAxis{Start: top, End: bottom},
+	return Pad(x, padValue(x), compute.PadAxis{}, compute.PadAxis{Start: top, End: bottom},
 		compute.PadAxis{Start: left, End: right}, compute.PadAxis{})
 }
 

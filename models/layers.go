@@ -31,19 +31,13 @@ func linearVars(scope *model.Scope, g *Graph, in, out int) (w, b *Node) {
 	return w, b
 }
 
-// linear is torch.nn.Linear(x.shape[-1], out) acting on the last axis of x, of any rank.
-//
-// The pure-Go backend computes the weight gradient by transposing the output gradient and the input to
-// (features, rows). For an x of rank > 2 it does that with its slow generic N-D transpose, so linear
-// multiplies the 2-D view (rows, in) of x instead, whose transposes take the fast 2-D kernel — except when
-// the row count is a multiple of 1024: the 2-D kernel then writes with a stride that maps every row of a
-// tile to one cache set and is slower than the generic one (28 against about 6 ns per element for
-// 200,704 rows), so such x keep their rank.
+// linear is torch.nn.Linear(x.shape[-1], out) acting on the last axis of x, of any rank (multiplying the
+// 2-D view of x where linearOnRows says the backend is faster so).
 func linear(scope *model.Scope, x *Node, out int) *Node {
 	in := lastDim(x)
 	w, b := linearVars(scope, x.Graph(), in, out)
 	rows := x.Shape().Size() / in
-	if x.Rank() == 2 || rows%1024 == 0 {
+	if !linearOnRows(x, rows) {
 		y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{0}, nil)
 		return Add(y, ExpandLeftToRank(b, y.Rank()))
 	}
@@ -99,20 +93,18 @@ func batchNorm(scope *model.Scope, train bool, x *Node, channelAxis int) *Node {
 	unbiased := MulScalar(StopGradient(variance), float64(n)/float64(max(n-1, 1)))
 	runMean.SetNodeValue(Add(MulScalar(runMean.NodeValue(g), 1-bnMomentum), MulScalar(StopGradient(mean), bnMomentum)))
 	runVar.SetNodeValue(Add(MulScalar(runVar.NodeValue(g), 1-bnMomentum), MulScalar(unbiased, bnMomentum)))
-	// Div by Sqrt rather than Mul by Rsqrt: Rsqrt has no gradient in GoMLX v0.28.16.
-	xhat := Div(centered, perChannel(std))
+	xhat := normalise(centered, perChannel(std))
 	return capture(Add(Mul(xhat, perChannel(gammaIn)), perChannel(betaIn)))
 }
 
 // batchNormGradients is the gradient of training-mode batch normalisation y = gamma·x̂ + beta with
 // x̂ = (x-mean)/std over the axes `others`, as torch computes it: dbeta = Σdy, dgamma = Σdy·x̂ and
 // dx = gamma/std · (dy - dbeta/n - x̂·dgamma/n). It keeps only x between the passes (the automatic
-// gradient would keep x-mean and x̂ as well) and rebuilds x̂ with operations the forward pass does not use,
-// so that the backend does not merge the two and hold the forward's copy.
+// gradient would keep x-mean and x̂ as well) and rebuilds x̂ (normalisedForGradient).
 func batchNormGradients(x, gamma, mean, std, dy *Node, others []int, perChannel func(*Node) *Node) []*Node {
 	n := float64(x.Shape().Size() / gamma.Shape().Size())
 	invStd := Reciprocal(std)
-	xhat := Mul(Add(x, perChannel(Neg(mean))), perChannel(invStd))
+	xhat := normalisedForGradient(x, mean, invStd, perChannel)
 	dbeta := ReduceSum(dy, others...)
 	dgamma := ReduceSum(Mul(dy, xhat), others...)
 	centredDy := Sub(dy, perChannel(MulScalar(dbeta, 1/n)))

@@ -162,13 +162,9 @@ func (m *Model) trainGraph(scope *model.Scope, in []*Node) []*Node {
 
 // evalGraph: inputs images (B,C,H,W), labels (B) and a 0/1 mask (B) of the examples that count; outputs
 // the summed loss and correct count over the masked examples, and the logits.
-//
-// The graph is marked as training although it is not: on the Go backend a graph that is not training
-// bakes variables in as constants when compiled, so it would go on evaluating the weights it first saw.
-// Batch normalisation gets the mode from the Network instead.
 func (m *Model) evalGraph(scope *model.Scope, in []*Node) []*Node {
 	x, y, mask := in[0], in[1], in[2]
-	scope.SetTraining(x.Graph(), true)
+	markEvaluationGraph(scope, x.Graph())
 	logits := m.Net.Logits(scope, x, false)
 	loss := ReduceAllSum(Mul(crossEntropy(logits, y), mask))
 	return []*Node{loss, ReduceAllSum(Mul(hits(logits, y), mask)), logits}

@@ -112,8 +112,8 @@ func (b builder) module(scope *model.Scope, n *grammar.Node, x act) act {
 		return b.terminal(slot(0), n.Children[0], x)
 	case grammar.RoutingModule:
 		pre, inner, post := n.Children[0], n.Children[1], n.Children[2]
-		if out, k, s, p, ok := convolution(n); ok {
-			return act{x: convCHWB(slot(1).In("0"), x.channelMajor(), out, k, s, p), chwb: true}
+		if c, ok := n.Convolution(); ok {
+			return act{x: convCHWB(slot(1).In("0"), x.channelMajor(), c.Out, c.Kernel, c.Stride, c.Padding), chwb: true}
 		}
 		return b.terminal(slot(2), post, b.module(slot(1), inner, b.terminal(slot(0), pre, x)))
 	case grammar.BranchingModule:
@@ -131,18 +131,6 @@ func (b builder) module(scope *model.Scope, n *grammar.Node, x act) act {
 	}
 	exceptions.Panicf("a %s node where a module was expected", n.Kind)
 	return act{}
-}
-
-// convolution reports whether a routing module is routing[im2col(k,s,p), computation<linearN>, col2im], and
-// its output width and kernel.
-func convolution(n *grammar.Node) (out, k, s, p int, ok bool) {
-	pre, inner, post := n.Children[0], n.Children[1], n.Children[2]
-	if pre.Op.Family() != grammar.FamIm2col || post.Op.Family() != grammar.FamCol2im ||
-		inner.Kind != grammar.ComputationModule || inner.Children[0].Op.Family() != grammar.FamLinear {
-		return 0, 0, 0, 0, false
-	}
-	k, s, p = pre.Op.Kernel()
-	return inner.Children[0].Out.Last(), k, s, p, true
 }
 
 // split applies a branching function.

@@ -71,113 +71,168 @@ type Result struct {
 func (m *Model) Train(ctx context.Context, train, val Dataset, cfg Config, onEpoch func(EpochMetrics)) (Result, error) {
 	start := time.Now()
 	res := Result{}
-	if err := train.check(m.Net, "train"); err != nil {
-		return res, err
-	}
-	if err := val.check(m.Net, "validation"); err != nil {
-		return res, err
-	}
-	if cfg.Epochs < 1 || cfg.BatchSize < 1 {
-		return res, fmt.Errorf("train: %d epochs of batch %d; both must be positive", cfg.Epochs, cfg.BatchSize)
-	}
-	if cfg.StartEpoch < 0 || cfg.StartEpoch > cfg.Epochs {
-		return res, fmt.Errorf("train: start after epoch %d of %d", cfg.StartEpoch, cfg.Epochs)
-	}
-	steps := train.Len() / cfg.BatchSize
-	if steps == 0 {
-		return res, fmt.Errorf("train: %d training examples do not fill one batch of %d", train.Len(), cfg.BatchSize)
-	}
-	if val.Len() == 0 {
-		return res, errors.New("train: the validation split is empty")
-	}
-	evalBatch := cfg.EvalBatchSize
-	if evalBatch <= 0 {
-		evalBatch = cfg.BatchSize
-	}
-	if opt := (sgd{momentum: cfg.Momentum, weightDecay: cfg.WeightDecay}); opt != m.opt {
-		// The compiled train graph holds the old momentum and weight decay as constants.
-		m.opt = opt
-		e, err := model.NewExec(m.Backend, m.Store, m.trainGraph)
-		if err != nil {
-			return res, fmt.Errorf("train: %w", err)
-		}
-		m.trainExec.Finalize()
-		m.trainExec = e
-	}
-
-	size := int(m.Net.Arch.Input.Size())
-	images := make([]float32, cfg.BatchSize*size)
-	labels := make([]int32, cfg.BatchSize)
-	r := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
-	order := make([]int, train.Len())
-	for i := range order {
-		order[i] = i
-	}
 	finish := func() Result {
 		res.Duration = time.Since(start)
 		res.Params = m.TrainableParams()
 		return res
 	}
+	evalBatch, err := m.prepare(train, val, cfg)
+	if err != nil {
+		return res, err
+	}
+	feed := newFeeder(train, int(m.Net.Arch.Input.Size()), cfg)
 	for epoch := range cfg.Epochs {
-		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		feed.shuffle()
 		if epoch < cfg.StartEpoch { // completed before a resume: only its shuffle is replayed
 			continue
 		}
-		t0 := time.Now()
-		// torch's CosineAnnealingLR stepped once per epoch, T_max = epochs.
-		lr := cfg.LR * (1 + math.Cos(math.Pi*float64(epoch)/float64(cfg.Epochs))) / 2
-		if err := m.SetLearningRate(lr); err != nil {
+		em, err := m.trainEpoch(ctx, feed, cfg, epoch, start)
+		if err != nil {
 			return finish(), err
 		}
-		em := EpochMetrics{Epoch: epoch + 1, LR: lr}
-		var lossSum float64
-		correct := 0
-		for step := range steps {
-			if err := ctx.Err(); err != nil {
-				return finish(), err
-			}
-			if cfg.MaxDuration > 0 && time.Since(start) > cfg.MaxDuration {
-				res.TimedOut, em.Partial = true, true
-				break
-			}
-			for i, idx := range order[step*cfg.BatchSize : (step+1)*cfg.BatchSize] {
-				copy(images[i*size:(i+1)*size], train.Images[idx*size:(idx+1)*size])
-				labels[i] = train.Labels[idx]
-			}
-			loss, c, err := m.TrainStep(images, labels)
-			if err != nil {
-				return finish(), err
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				res.NaN = true
-				return finish(), nil
-			}
-			lossSum += loss
-			correct += c
-			em.Steps++
-			if cfg.OnStep != nil {
-				cfg.OnStep(epoch+1, step+1, steps, loss)
-			}
+		if em.nan {
+			res.NaN = true
+			return finish(), nil
 		}
+		res.TimedOut = res.TimedOut || em.Partial
 		if em.Steps == 0 { // out of time before the epoch's first step
 			break
 		}
-		em.TrainLoss = lossSum / float64(em.Steps)
-		em.TrainAccuracy = float64(correct) / float64(em.Steps*cfg.BatchSize)
 		vm, err := m.Evaluate(val, evalBatch)
 		if err != nil {
 			return finish(), err
 		}
 		em.ValAccuracy, em.ValLoss = vm.Accuracy, vm.Loss
-		em.Duration = time.Since(t0)
-		res.Epochs = append(res.Epochs, em)
+		em.Duration = time.Since(em.started)
+		res.Epochs = append(res.Epochs, em.EpochMetrics)
 		res.ValAccuracy, res.TrainLoss = em.ValAccuracy, em.TrainLoss
 		if onEpoch != nil {
-			onEpoch(em)
+			onEpoch(em.EpochMetrics)
 		}
 		if em.Partial {
 			break
 		}
 	}
 	return finish(), nil
+}
+
+// prepare checks the data and the protocol against the model, compiles a new train graph when the
+// optimiser's constants changed, and returns the evaluation batch size.
+func (m *Model) prepare(train, val Dataset, cfg Config) (evalBatch int, err error) {
+	if err := train.check(m.Net, "train"); err != nil {
+		return 0, err
+	}
+	if err := val.check(m.Net, "validation"); err != nil {
+		return 0, err
+	}
+	if cfg.Epochs < 1 || cfg.BatchSize < 1 {
+		return 0, fmt.Errorf("train: %d epochs of batch %d; both must be positive", cfg.Epochs, cfg.BatchSize)
+	}
+	if cfg.StartEpoch < 0 || cfg.StartEpoch > cfg.Epochs {
+		return 0, fmt.Errorf("train: start after epoch %d of %d", cfg.StartEpoch, cfg.Epochs)
+	}
+	if train.Len()/cfg.BatchSize == 0 {
+		return 0, fmt.Errorf("train: %d training examples do not fill one batch of %d", train.Len(), cfg.BatchSize)
+	}
+	if val.Len() == 0 {
+		return 0, errors.New("train: the validation split is empty")
+	}
+	if opt := (sgd{momentum: cfg.Momentum, weightDecay: cfg.WeightDecay}); opt != m.opt {
+		// The compiled train graph holds the old momentum and weight decay as constants.
+		m.opt = opt
+		e, err := model.NewExec(m.Backend, m.Store, m.trainGraph)
+		if err != nil {
+			return 0, fmt.Errorf("train: %w", err)
+		}
+		m.trainExec.Finalize()
+		m.trainExec = e
+	}
+	if cfg.EvalBatchSize > 0 {
+		return cfg.EvalBatchSize, nil
+	}
+	return cfg.BatchSize, nil
+}
+
+// feeder cuts the training split into the protocol's batches: a fresh shuffle every epoch (one stream of
+// shuffles from cfg.Seed, so that a resumed run replays the epochs it skips), the last incomplete batch
+// dropped, each batch copied into buffers reused from step to step.
+type feeder struct {
+	train       Dataset
+	size, batch int // values per example, examples per batch
+	steps       int // batches per epoch
+	order       []int
+	r           *rand.Rand
+	images      []float32
+	labels      []int32
+}
+
+func newFeeder(train Dataset, size int, cfg Config) *feeder {
+	f := &feeder{train: train, size: size, batch: cfg.BatchSize, steps: train.Len() / cfg.BatchSize,
+		order: make([]int, train.Len()), r: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
+		images: make([]float32, cfg.BatchSize*size), labels: make([]int32, cfg.BatchSize)}
+	for i := range f.order {
+		f.order[i] = i
+	}
+	return f
+}
+
+func (f *feeder) shuffle() {
+	f.r.Shuffle(len(f.order), func(i, j int) { f.order[i], f.order[j] = f.order[j], f.order[i] })
+}
+
+// fill copies batch number step of the epoch into the buffers.
+func (f *feeder) fill(step int) {
+	for i, idx := range f.order[step*f.batch : (step+1)*f.batch] {
+		copy(f.images[i*f.size:(i+1)*f.size], f.train.Images[idx*f.size:(idx+1)*f.size])
+		f.labels[i] = f.train.Labels[idx]
+	}
+}
+
+// epochRun is an epoch's metrics while it runs: when it started, and whether a step's loss was not a number.
+type epochRun struct {
+	EpochMetrics
+	started time.Time
+	nan     bool
+}
+
+// trainEpoch runs the training steps of epoch (counted from 0) with the cosine schedule's learning rate,
+// until the epoch ends, the run's time (from start) runs out, or a loss is not a number.
+func (m *Model) trainEpoch(ctx context.Context, feed *feeder, cfg Config, epoch int, start time.Time) (epochRun, error) {
+	// torch's CosineAnnealingLR stepped once per epoch, T_max = epochs.
+	lr := cfg.LR * (1 + math.Cos(math.Pi*float64(epoch)/float64(cfg.Epochs))) / 2
+	em := epochRun{EpochMetrics: EpochMetrics{Epoch: epoch + 1, LR: lr}, started: time.Now()}
+	if err := m.SetLearningRate(lr); err != nil {
+		return em, err
+	}
+	var lossSum float64
+	correct := 0
+	for step := range feed.steps {
+		if err := ctx.Err(); err != nil {
+			return em, err
+		}
+		if cfg.MaxDuration > 0 && time.Since(start) > cfg.MaxDuration {
+			em.Partial = true
+			break
+		}
+		feed.fill(step)
+		loss, c, err := m.TrainStep(feed.images, feed.labels)
+		if err != nil {
+			return em, err
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			em.nan = true
+			return em, nil
+		}
+		lossSum += loss
+		correct += c
+		em.Steps++
+		if cfg.OnStep != nil {
+			cfg.OnStep(epoch+1, step+1, feed.steps, loss)
+		}
+	}
+	if em.Steps > 0 {
+		em.TrainLoss = lossSum / float64(em.Steps)
+		em.TrainAccuracy = float64(correct) / float64(em.Steps*cfg.BatchSize)
+	}
+	return em, nil
 }

@@ -64,20 +64,15 @@ func TerminalGroup(op grammar.Op) Group {
 // Conv reports whether n is routing[im2colKkSsPp, computation<linear>, col2im], a convolution, and returns
 // its label, e.g. "conv3x3/1 → 64" (kernel, stride, output channels).
 func Conv(n *grammar.Node) (label string, ok bool) {
-	if n.Kind != grammar.RoutingModule || len(n.Children) != 3 {
+	c, ok := n.Convolution()
+	if !ok {
 		return "", false
 	}
-	p, m, r := n.Children[0], n.Children[1], n.Children[2]
-	if p.Op.Family() != grammar.FamIm2col || r.Op.Family() != grammar.FamCol2im ||
-		m.Kind != grammar.ComputationModule || m.Children[0].Op.Family() != grammar.FamLinear {
-		return "", false
-	}
-	k, s, _ := p.Op.Kernel()
 	out := "?"
-	if !n.Out.IsZero() {
-		out = strconv.Itoa(n.Out.Dim(0))
+	if c.Out > 0 {
+		out = strconv.Itoa(c.Out)
 	}
-	return fmt.Sprintf("conv%dx%d/%d → %s", k, k, s, out), true
+	return fmt.Sprintf("conv%dx%d/%d → %s", c.Kernel, c.Kernel, c.Stride, out), true
 }
 
 // blockLabel names a module as a person would: a conv, a residual, an attention, or the module's kind with

@@ -24,11 +24,6 @@ func ExampleChangedSubtree() {
 	// Output: linear64 → leakyrelu
 }
 
-func ExampleBranchingRate() {
-	fmt.Printf("r(0.32) = %.4f, critical p = %.4f\n", viz.BranchingRate(0.32), viz.CriticalP)
-	// Output: r(0.32) = 0.9822, critical p = 0.3077
-}
-
 func ExampleLogBins() {
 	for _, b := range viz.LogBins([]float64{0, 5, 20, 300, 4000}, 1) {
 		fmt.Println(b.Low, b.High, b.Count)

@@ -113,14 +113,6 @@ func StudyHistograms(s *grammar.SampleStudy) []*Chart {
 	}
 }
 
-// BranchingRate is the expected number of child modules of a module when p is p(computation):
-// r(p) = (13/9)(1 − p). The grammar grows without bound (with positive probability) when r(p) > 1, that
-// is below the critical point p = 4/13.
-func BranchingRate(p float64) float64 { return 13.0 / 9.0 * (1 - p) }
-
-// CriticalP is the p(computation) at which the branching rate is 1: 4/13.
-const CriticalP = 4.0 / 13.0
-
 // BranchingRateChart draws r(p) over p in [0, 1] with r = 1, the critical point p = 4/13 and the given
 // marks (the paper's p = 0.32 when none are given).
 func BranchingRateChart(marks ...float64) *Chart {
@@ -130,15 +122,15 @@ func BranchingRateChart(marks ...float64) *Chart {
 	var data [][2]float64
 	for i := 0; i <= 100; i++ {
 		p := float64(i) / 100
-		data = append(data, [2]float64{p, round(BranchingRate(p), 6)})
+		data = append(data, [2]float64{p, round(grammar.BranchingRate(p), 6)})
 	}
 	lines := []any{
-		map[string]any{"xAxis": round(CriticalP, 6), "name": fmt.Sprintf("critical p = 4/13 ≈ %.3f", CriticalP),
+		map[string]any{"xAxis": round(grammar.CriticalP, 6), "name": fmt.Sprintf("critical p = 4/13 ≈ %.3f", grammar.CriticalP),
 			"lineStyle": map[string]any{"color": "#c23531", "type": "solid"}, "label": map[string]any{"formatter": "{b}"}},
 		map[string]any{"yAxis": 1, "name": "r = 1", "lineStyle": map[string]any{"color": "#999"}, "label": map[string]any{"formatter": "{b}"}},
 	}
 	for _, p := range marks {
-		lines = append(lines, map[string]any{"xAxis": p, "name": fmt.Sprintf("p = %.2f: r = %.3f", p, BranchingRate(p)),
+		lines = append(lines, map[string]any{"xAxis": p, "name": fmt.Sprintf("p = %.2f: r = %.3f", p, grammar.BranchingRate(p)),
 			"lineStyle": map[string]any{"color": "#3ba272"}, "label": map[string]any{"formatter": "{b}", "position": "insideStartTop"}})
 	}
 	title := "branching rate r(p) = (13/9)(1 − p)"

@@ -142,26 +142,20 @@ func writeTree(w io.Writer, n *grammar.Node, indent string, label string) {
 	}
 }
 
+// slotLabel names child i of parent in the tree listing: the slot's name from the grammar's table, with
+// the branch for a 2-way branching module's inner modules and the copy count for a shared one.
 func slotLabel(parent *grammar.Node, i int) string {
-	last := len(parent.Children) - 1
-	switch parent.Kind {
-	case grammar.SequentialModule:
-		return [2]string{"first", "second"}[i]
-	case grammar.BranchingModule:
-		switch i {
-		case 0:
-			return "branch"
-		case last:
-			return "aggregate"
-		}
-		if last == 2 {
-			return fmt.Sprintf("inner ×%d", parent.Factor())
-		}
-		return fmt.Sprintf("inner %d", i)
-	case grammar.RoutingModule:
-		return [3]string{"pre", "inner", "post"}[i]
+	if parent.Kind == grammar.ComputationModule {
+		return "" // its one terminal is the module: a label would repeat it
 	}
-	return ""
+	slot, k := parent.SlotOf(i)
+	if !slot.Repeated {
+		return slot.Name
+	}
+	if grammar.InnerModules(parent.Factor()) == 1 {
+		return fmt.Sprintf("%s ×%d", slot.Name, parent.Factor())
+	}
+	return fmt.Sprintf("%s %d", slot.Name, k+1)
 }
 
 // thousands writes n with comma separators.

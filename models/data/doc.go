@@ -67,7 +67,6 @@
 // # Training helpers
 //
 // Dataset.Normalize standardises every split per channel with the mean and standard deviation of the
-// training split (SPEC §7.2). NewTrainBatcher yields shuffled batches that drop the last incomplete one,
-// reshuffled every epoch from a seed; NewEvalBatcher yields the split in order, keeping the last partial
-// batch (SPEC §7.3). Dataset.TrainVal merges training and validation for the final retraining.
+// training split (SPEC §7.2). Dataset.TrainVal merges training and validation for the final retraining.
+// Batches are cut by models.Model.Train (SPEC §7.3), which shuffles the examples afresh every epoch.
 package data
