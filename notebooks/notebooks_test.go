@@ -536,6 +536,17 @@ func check03(t *testing.T, nb *notebook) {
 }
 
 func check04(t *testing.T, nb *notebook) {
+	// The whole of Table 1 and where einspace wins and loses in it (computed from SPEC §8.1's numbers).
+	t1 := find(t, nb, "table1Columns[bi]")
+	if rows := tableRows(t1.html()); len(rows) != 10 || len(rows[0]) != 14 {
+		t.Errorf("Table 1: %d rows, want a header, 8 datasets and the average, 14 columns each", len(rows))
+	}
+	wantText(t, t1, "Language    best einspace RE(Mix)             97.92", "Gutenberg   best einspace RE(RN18)            54.02",
+		"CIFARTile   best einspace RE(Mix)             62.76   best other PC-DARTS*", "random sampling 25.25 (chance 25.0)",
+		"average over the 8 datasets: RE(RN18) 78.17, RE(Mix) 77.56; PC-DARTS 80.30, Bonsai-Net 80.41, DARTS random search 80.41")
+	if w, l := strings.Count(t1.stdout(), "einspace wins"), strings.Count(t1.stdout(), "einspace loses"); w != 2 || l != 6 {
+		t.Errorf("Table 1: einspace wins on %d and loses on %d datasets, want 2 and 6:\n%s", w, l, t1.stdout())
+	}
 	wantText(t, find(t, nb, "p := currentPlan()"), "paperScale = false: P=4 S=2 budget=8")
 	line := regexp.MustCompile(`(?m)^(RE\(Scratch\)|RE\(RN18\)|RE\(Mix\)|RS)\s+(addnist|multnist)\s+(\d+) records \((\d+) replayed from the log\), best val\s+([\d.]+)% .*final test\s+([\d.]+)%$`)
 	for _, s := range []string{"re-scratch", "re-rn18", "re-mix", "random"} {
