@@ -146,11 +146,10 @@ func (p *plan) module(b *block, n *grammar.Node, scope string) ([]*step, error) 
 	case grammar.ComputationModule:
 		return p.terminal(b, n.Children[0], slot(0))
 	case grammar.RoutingModule:
-		pre, inner, post := n.Children[0], n.Children[1], n.Children[2]
-		if pre.Op.Family() == grammar.FamIm2col && post.Op.Family() == grammar.FamCol2im &&
-			inner.Kind == grammar.ComputationModule && inner.Children[0].Op.Family() == grammar.FamLinear {
+		if _, ok := n.Convolution(); ok {
 			return []*step{p.conv(b, n, slot(1)+"/0")}, nil
 		}
+		pre, inner, post := n.Children[0], n.Children[1], n.Children[2]
 		steps, err := p.terminal(b, pre, slot(0))
 		if err != nil {
 			return nil, err
