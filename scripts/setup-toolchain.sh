@@ -29,18 +29,17 @@ cd "$work"
 goos="$(GOTOOLCHAIN=local GOFLAGS= go env GOHOSTOS)"
 goarch="$(GOTOOLCHAIN=local GOFLAGS= go env GOHOSTARCH)"
 module="golang.org/toolchain@v0.0.1-$version.$goos-$goarch"
-# A fresh machine's first fetch of this 70 MB module has failed once here (seen 2026-12-02, fine on the
-# next try), so it is tried three times and go's own message is shown when all fail.
+# The fetch is tried three times (a network can fail once), and go's own message is shown when all fail.
 pristine=""
 for attempt in 1 2 3; do
   if out="$(GOTOOLCHAIN=local GOFLAGS= go mod download -json "$module" 2>&1)"; then
     pristine="$(printf '%s\n' "$out" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-    [ -x "$pristine/bin/go" ] && break
+    [ -f "$pristine/bin/go" ] && break
   fi
   echo "setup-toolchain: fetching $module, attempt $attempt failed: $(printf '%s' "$out" | tail -n 3)" >&2
   sleep $((attempt * 5))
 done
-if [ ! -x "$pristine/bin/go" ]; then
+if [ ! -f "$pristine/bin/go" ]; then
   echo "setup-toolchain: could not fetch $module through the module proxy" >&2
   exit 1
 fi
@@ -51,6 +50,9 @@ rm -rf "$tmp"
 mkdir -p "$(dirname "$root")"
 cp -a "$pristine" "$tmp"
 chmod -R u+w "$tmp"
+# The module cache holds the toolchain's files read-only and not executable (the go command sets the
+# executable bits only when it switches to a toolchain itself), so the copy's programs are made runnable.
+chmod +x "$tmp"/bin/* "$tmp"/pkg/tool/*/*
 if command -v patch >/dev/null; then
   patch --quiet --forward -p1 -d "$tmp" < "$patch_file"
 else
