@@ -24,13 +24,9 @@ func TestTorchAgreesWithGrammar(t *testing.T) {
 		}
 		t.Skip("Debian's python3-torch is not installed; .ci/run installs it")
 	}
-	var archs []*grammar.Arch
-	for _, name := range grammar.SeedNames() {
-		a, err := grammar.SeedArch(name, grammar.ImShape(3, 28, 28))
-		if err != nil {
-			t.Fatal(err)
-		}
-		archs = append(archs, a)
+	archs, err := grammar.SeedArchs(grammar.ImShape(3, 28, 28))
+	if err != nil {
+		t.Fatal(err)
 	}
 	g := grammar.Default()
 	g.Limits = grammar.Limits{Nodes: 150, Params: 3_000_000, FLOPs: 50_000_000, ActivationBytes: 64 << 20}

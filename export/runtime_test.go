@@ -96,13 +96,9 @@ func has(a *grammar.Arch, f func(*grammar.Node) bool) bool {
 // verificationArchs returns the four seeds and random architectures (at least samples) for the runtime
 // test, drawn until every feature appears at least twice; the same every run.
 func verificationArchs(t *testing.T, samples int) []*grammar.Arch {
-	var archs []*grammar.Arch
-	for _, name := range grammar.SeedNames() {
-		a, err := grammar.SeedArch(name, grammar.ImShape(3, 28, 28))
-		if err != nil {
-			t.Fatal(err)
-		}
-		archs = append(archs, a)
+	archs, err := grammar.SeedArchs(grammar.ImShape(3, 28, 28))
+	if err != nil {
+		t.Fatal(err)
 	}
 	g := grammar.Default()
 	g.Limits = grammar.Limits{Nodes: 120, Params: 1_000_000, FLOPs: 20_000_000, ActivationBytes: 16 << 20}

@@ -82,3 +82,16 @@ func SeedArch(name string, input Shape) (*Arch, error) {
 	}
 	return a, nil
 }
+
+// SeedArchs returns every seed (in SeedNames order) inferred for the input shape.
+func SeedArchs(input Shape) ([]*Arch, error) {
+	var archs []*Arch
+	for _, name := range SeedNames() {
+		a, err := SeedArch(name, input)
+		if err != nil {
+			return nil, err
+		}
+		archs = append(archs, a)
+	}
+	return archs, nil
+}
