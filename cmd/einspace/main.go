@@ -7,7 +7,7 @@
 //	einspace stats [--input CxHxW] [-n K] [--pc 0.9,0.8,...]
 //	einspace build [--input CxHxW] [--classes K] [--format text|json] ARCH
 //	einspace train ARCH --dataset addnist|multnist|mnist|npy:DIR [--subset N] [--epochs E] [--seed S]
-//	einspace search --out DIR [--dataset addnist] [--strategy re] [--init scratch|resnet18|mix] [--nats URL] ...
+//	einspace search --out DIR [--dataset addnist] [--strategy re|random|rm|re-crossover] [--init scratch|resnet18|mix] [--nats URL] ...
 //	einspace report [--html FILE] RUN_DIR
 //	einspace export ARCH --to pytorch|onnx [--classes N] [--checkpoint DIR] -o FILE
 //	einspace worker --nats URL [--workers N]
