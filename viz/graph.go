@@ -11,8 +11,10 @@ import (
 
 // Layout of the dataflow graph, in the graph's own units: one column per step, one row per branch.
 const (
-	colWidth  = 130
-	rowHeight = 56
+	colWidth = 130
+	// graphMinWidth fits the subtitle ("N steps · … · click to zoom and pan") at the chart's font.
+	graphMinWidth = 640
+	rowHeight     = 56
 	// the chart's margins around the nodes' centres, in pixels: room for the title and legend above
 	marginX, marginTop, marginBottom = 65, 120, 40
 	// bandColumns is how many columns a graph shows side by side before it wraps to a new band below:
@@ -238,7 +240,8 @@ func ArchGraph(a *grammar.Arch, title string) *Chart {
 	for i, g := range f.order {
 		cats[i] = opts.GraphCategory{Name: string(g), ItemStyle: &opts.ItemStyle{Color: Palette[g]}}
 	}
-	width, height := int(w)+2*marginX, int(h)+marginTop+marginBottom
+	// At least as wide as the subtitle, which a graph of a few steps would cut off.
+	width, height := max(int(w)+2*marginX, graphMinWidth), int(h)+marginTop+marginBottom
 	g := charts.NewGraph()
 	g.SetGlobalOptions(initOpts(title, sub, width, height)...)
 	g.SetGlobalOptions(

@@ -353,6 +353,8 @@ func ArchTree(a *grammar.Arch, o TreeOptions) *Chart {
 // treeWidth is a tree's width in pixels: the classic Notebook's output area at a 1400 px window.
 const treeWidth = 940
 
+// treeHeight is the height of a tree's drawing in pixels for the leaves in view: 22 px a leaf, at least
+// enough for a small tree (a bigger minimum leaves a tall empty box under a tree of a few nodes).
 func treeHeight(leaves int) int {
-	return min(max(leaves*22+100, 420), 1400)
+	return min(max(leaves*22+100, 180), 1400)
 }
