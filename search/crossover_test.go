@@ -50,7 +50,7 @@ func TestCrossoverChildrenComeFromTwoParents(t *testing.T) {
 				return a
 			}
 			pops := replayPopulation(h)
-			children, mutated, failed, narrowed, fallbacks := 0, 0, 0, 0, 0
+			children, mutated, failed, narrowed, fallbacks, probed := 0, 0, 0, 0, 0, 0
 			for i, r := range h.Records {
 				if r.Origin == OriginRandom {
 					if i >= cfg.Population+failedBefore(h, i) {
@@ -85,6 +85,14 @@ func TestCrossoverChildrenComeFromTwoParents(t *testing.T) {
 					narrowed++
 				}
 				second := tournament(pool)
+				if _, err := g.Crossover(probeRand(first, second), parse(first), parse(second)); err != nil {
+					probed++ // no new child of this pair: the first winner is mutated
+					child, err := g.Mutate(rng, parse(first))
+					if r.Origin != OriginMutation || r.ParentIndex != first || r.MateHash != "" || (err == nil && r.Arch != child.String()) {
+						t.Errorf("record %d (%s, parent %d): records %d and %d make no child, want a mutation of record %d", i, r.Origin, r.ParentIndex, first, second, first)
+					}
+					continue
+				}
 				if r.Origin != OriginCrossover || r.ParentIndex != first || r.MateIndex != second || r.ParentHash != h.Records[first].Hash ||
 					r.MateHash != h.Records[second].Hash {
 					t.Errorf("record %d: %s of %d and %d, want a crossover of the tournament winners %d and %d", i, r.Origin, r.ParentIndex, r.MateIndex, first, second)
@@ -113,8 +121,8 @@ func TestCrossoverChildrenComeFromTwoParents(t *testing.T) {
 					t.Errorf("record %d is a copy of a parent", i)
 				}
 			}
-			t.Logf("%d crossover children (%d mutated after), %d crossovers failed, %d tournaments narrowed to members that fit, %d mutations where no two members fit",
-				children, mutated, failed, narrowed, fallbacks)
+			t.Logf("%d crossover children (%d mutated after), %d crossovers failed, %d tournaments narrowed to members that fit, %d mutations where no two members fit, %d where the winners made no child",
+				children, mutated, failed, narrowed, fallbacks, probed)
 			if tt.population == 1 {
 				if children > 0 || fallbacks < cfg.Budget-1 {
 					t.Errorf("population 1: %d crossovers and %d mutations, want mutations only", children, fallbacks)
@@ -137,26 +145,29 @@ func TestCrossoverChildrenComeFromTwoParents(t *testing.T) {
 // crossoverPools are where the two tournaments of a crossover draw, written out from the strategy's
 // documentation: the first among the members that fit another member, the second among the members other
 // than the first winner that it fits (a module of the first, below its root, receives the input shape of a
-// module of the mate). No firsts: no two members fit, and the child is a mutation.
+// module of the mate that differs from it). No firsts: no two members fit, and the child is a mutation.
 func crossoverPools(parse func(int) *grammar.Arch, pop []int) (firsts []int, mates func(first int) []int) {
-	below, all := map[int]map[string]bool{}, map[int]map[string]bool{}
+	type module struct{ in, text string }
+	below, all := map[int][]module{}, map[int][]module{}
 	for _, m := range pop {
 		root := parse(m).Root
-		below[m], all[m] = map[string]bool{}, map[string]bool{}
 		grammar.Inspect(root, func(n *grammar.Node) bool {
 			if n.IsModule() {
-				all[m][fmt.Sprint(n.In)] = true
+				mod := module{fmt.Sprint(n.In), n.String()}
+				all[m] = append(all[m], mod)
 				if n != root {
-					below[m][fmt.Sprint(n.In)] = true
+					below[m] = append(below[m], mod)
 				}
 			}
 			return true
 		})
 	}
 	fits := func(a, b int) bool {
-		for in := range below[a] {
-			if all[b][in] {
-				return true
+		for _, x := range below[a] {
+			for _, y := range all[b] {
+				if x.in == y.in && x.text != y.text {
+					return true
+				}
 			}
 		}
 		return false
@@ -231,5 +242,32 @@ func TestCrossoverConfig(t *testing.T) {
 	// is omitted.
 	if b, _ := json.Marshal(DefaultConfig()); strings.Contains(string(b), "crossover") {
 		t.Errorf("config.json of RE mentions crossover: %s", b)
+	}
+}
+
+// TestFitsAgreesWithCrossover: two parents fit when a crossover can make a new child of them, not merely
+// when their modules share an input shape; parents that share only equal modules do not fit (they made
+// every crossover of notebook 04's toy search fail).
+func TestFitsAgreesWithCrossover(t *testing.T) {
+	in := grammar.ImShape(3, 28, 28)
+	arch := func(text string) *grammar.Arch {
+		a, err := grammar.ParseArch(text, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	conv64 := arch("routing[im2col3k1s1p, computation<linear64>, col2im]")
+	conv32 := arch("sequential(routing[im2col3k1s1p, computation<linear32>, col2im], computation<leakyrelu>)")
+	g := grammar.Default()
+	for _, tt := range []struct {
+		a, b *grammar.Arch
+		want bool
+	}{{conv64, conv64, false}, {conv64, conv32, true}} {
+		got := fits(inputsOf(tt.a), inputsOf(tt.b))
+		_, err := g.Crossover(rand.New(rand.NewPCG(1, 2)), tt.a, tt.b)
+		if got != tt.want || (err == nil) != tt.want {
+			t.Errorf("%v with %v: fits %v, crossover error %v; want fits %v and a child exactly when they fit", tt.a, tt.b, got, err, tt.want)
+		}
 	}
 }
