@@ -524,9 +524,13 @@ func check03(t *testing.T, nb *notebook) {
 	}
 	// The export: both files written, the PyTorch module agreeing with GoMLX, its code shown.
 	ex := find(t, nb, "export.WritePyTorch(py, m.Net, m.Store)")
-	wantText(t, ex, "small_cnn.py (", "small_cnn.safetensors (", "small_cnn.onnx (",
-		"class Network(nn.Module):", "nn.Conv2d(3, 16, kernel_size=3, stride=1, padding=1)", "class Residual(nn.Module):",
-		"def pretrained(path=WEIGHTS):")
+	wantText(t, ex, "small_cnn.py (", "small_cnn.safetensors (", "small_cnn.onnx (", "small_cnn.py, ")
+	for _, want := range []string{"class Network(nn.Module):", "nn.Conv2d(3, 16, kernel_size=3, stride=1, padding=1)",
+		"class Residual(nn.Module):", "def pretrained(path=WEIGHTS):"} {
+		if !strings.Contains(ex.html(), want) { // the code is shown in a box of its own
+			t.Errorf("%s: the code shown lacks %q", ex.name(), want)
+		}
+	}
 	m := regexp.MustCompile(`in PyTorch: largest difference from GoMLX's logits on 4 test images: (\S+)`).FindStringSubmatch(ex.stdout())
 	if m == nil {
 		t.Errorf("%s: PyTorch's logits were not compared with GoMLX's: %q", ex.name(), ex.stdout())
@@ -597,6 +601,22 @@ func check04(t *testing.T, nb *notebook) {
 	rep := find(t, nb, "viz.WriteSearchReport")
 	wantText(t, rep, "reports written")
 	wantCharts(t, rep, 3)
+	// RE with crossover: its children name both parents, and the best is retrained and tested.
+	cross := find(t, nb, "search.RegularisedEvolutionCrossover")
+	wantText(t, cross, "final: record ", "children by origin: map[")
+	children := regexp.MustCompile(`(?m)^record (\d+): crossover of records (\d+) \([\d.]+%\) and (\d+) \([\d.]+%\): `).FindAllStringSubmatch(cross.stdout(), -1)
+	if len(children) == 0 {
+		t.Errorf("%s: no crossover child listed:\n%s", cross.name(), cross.stdout())
+	}
+	for _, c := range children {
+		child, _ := strconv.Atoi(c[1])
+		parent, _ := strconv.Atoi(c[2])
+		mate, _ := strconv.Atoi(c[3])
+		if parent == mate || parent >= child || mate >= child {
+			t.Errorf("%s: record %d crossed over records %d and %d: two different earlier records expected", cross.name(), child, parent, mate)
+		}
+	}
+	wantCharts(t, cross, 1)
 }
 
 func check05(t *testing.T, nb *notebook) {
