@@ -150,7 +150,8 @@ func (p *parser) module(what string) (*Node, error) {
 		}
 		return nil, p.errorf("expected a module (sequential, branching, routing or computation) for %s, found %q", what, name)
 	}
-	n := &Node{Kind: prod.Kind, Pos: at}
+	// Room for every slot, and a second inner module for 2-way branching.
+	n := &Node{Kind: prod.Kind, Pos: at, Children: make([]*Node, 0, len(prod.Slots)+1)}
 	if err := p.expect(prod.Open, "after ", name); err != nil {
 		return nil, err
 	}
