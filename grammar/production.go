@@ -45,9 +45,6 @@ var productions = [...]Production{
 	}},
 }
 
-// Productions returns the four module rules, in Kind order.
-func Productions() []Production { return append([]Production(nil), productions[:]...) }
-
 // ProductionOf returns the rule of a module kind; ok is false for Terminal.
 func ProductionOf(k Kind) (p Production, ok bool) {
 	if int(k) >= len(productions) {
