@@ -143,6 +143,12 @@ func (c Config) Validate() error {
 	if c.Budget < 1 {
 		errs = append(errs, fmt.Errorf("budget %d: want at least 1 evaluation", c.Budget))
 	}
+	if err := c.Train.Check(); err != nil {
+		errs = append(errs, fmt.Errorf("train: %w", err))
+	}
+	if c.FinalEpochs < 0 {
+		errs = append(errs, fmt.Errorf("final_epochs %d: want 0 (no final training) or more", c.FinalEpochs))
+	}
 	if c.InFlight < 0 {
 		errs = append(errs, fmt.Errorf("in_flight %d: want 0 or more", c.InFlight))
 	}

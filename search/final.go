@@ -43,7 +43,7 @@ func Final(ctx context.Context, dir string, ev Evaluator) (FinalResult, error) {
 	}
 	job := Job{
 		ID: cfg.RunID() + "-final", Arch: best.Arch, Input: cfg.Input, Classes: cfg.Classes, Data: cfg.Data,
-		Budget: Budget{Epochs: cfg.FinalEpochs, MaxSeconds: cfg.Train.MaxSeconds}, TrainSeed: trainSeed(cfg, -1), Final: true,
+		Budget: cfg.FinalBudget(), TrainSeed: trainSeed(cfg, -1), Final: true,
 	}
 	out.Best, out.JobID, out.Start = best, job.ID, time.Now().UTC()
 	res, err := EvaluateSafely(ctx, ev, job)
@@ -59,6 +59,18 @@ func Final(ctx context.Context, dir string, ev Evaluator) (FinalResult, error) {
 		return out, fmt.Errorf("write final result: %w", err)
 	}
 	return out, nil
+}
+
+// FinalBudget is the protocol of the final training: the search's, for FinalEpochs epochs, with the
+// search's wall-clock cap per epoch (so a cap that fits 1 epoch of search allows the final's 8 epochs eight
+// times as long).
+func (c Config) FinalBudget() Budget {
+	b := c.Train
+	b.Epochs = c.FinalEpochs
+	if b.MaxSeconds > 0 && c.Train.Epochs > 0 {
+		b.MaxSeconds = c.Train.MaxSeconds * float64(c.FinalEpochs) / float64(c.Train.Epochs)
+	}
+	return b
 }
 
 // readFinal reads a run directory's final.json, and nil when the final training has not run.

@@ -2,9 +2,11 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/einspace-go/einspace/grammar"
 )
@@ -19,10 +21,67 @@ type DataSpec struct {
 	Test  int    `json:"test,omitempty"`  // examples in the test split (0: all)
 }
 
-// Budget bounds the training of one architecture.
+// Budget is the training protocol of one evaluation: how long, in batches of what size, at what learning
+// rate, and the wall-clock cap. Zero fields keep the paper's values (SPEC §7.3: batch 256, SGD 0.04), so
+// the configurations and logs written before these fields existed read as they were meant.
 type Budget struct {
-	Epochs     int     `json:"epochs"`
-	MaxSeconds float64 `json:"max_seconds,omitempty"` // 0: no time limit
+	Epochs int `json:"epochs"`
+	// MaxSeconds caps the wall time of an evaluation, counted from the moment a worker takes the job:
+	// building and compiling the model count, not only training (0: no cap). Training stops at the first
+	// step boundary past the cap and the partly trained epoch is scored; a worker process still busy at
+	// HardLimit is killed and the architecture fails.
+	MaxSeconds float64 `json:"max_seconds,omitempty"`
+	BatchSize  int     `json:"batch_size,omitempty"` // 0: 256
+	LR         float64 `json:"lr,omitempty"`         // initial learning rate, cosine-annealed per epoch; 0: 0.04
+}
+
+// The paper's batch size and learning rate, which a zero Budget field stands for.
+const (
+	PaperBatchSize = 256
+	PaperLR        = 0.04
+)
+
+// Batch is the batch size the budget trains with.
+func (b Budget) Batch() int {
+	if b.BatchSize > 0 {
+		return b.BatchSize
+	}
+	return PaperBatchSize
+}
+
+// LearningRate is the initial learning rate the budget trains with.
+func (b Budget) LearningRate() float64 {
+	if b.LR > 0 {
+		return b.LR
+	}
+	return PaperLR
+}
+
+// HardLimit is when a worker process still evaluating a job of this budget is killed: the cap plus time
+// to score the partial epoch (half the cap, at least 30 s). Zero when the budget has no cap.
+func (b Budget) HardLimit() time.Duration {
+	if b.MaxSeconds <= 0 {
+		return 0
+	}
+	return time.Duration((b.MaxSeconds + max(30, b.MaxSeconds/2)) * float64(time.Second))
+}
+
+// Check reports a budget that cannot train.
+func (b Budget) Check() error {
+	var errs []error
+	if b.Epochs < 1 {
+		errs = append(errs, fmt.Errorf("epochs %d: want at least 1", b.Epochs))
+	}
+	if b.MaxSeconds < 0 || math.IsNaN(b.MaxSeconds) || math.IsInf(b.MaxSeconds, 0) {
+		errs = append(errs, fmt.Errorf("max_seconds %v: want 0 (no cap) or a positive number of seconds", b.MaxSeconds))
+	}
+	if b.BatchSize < 0 {
+		errs = append(errs, fmt.Errorf("batch_size %d: want 0 (the paper's 256) or more", b.BatchSize))
+	}
+	if b.LR < 0 || math.IsNaN(b.LR) || math.IsInf(b.LR, 0) {
+		errs = append(errs, fmt.Errorf("lr %v: want 0 (the paper's 0.04) or a positive learning rate", b.LR))
+	}
+	return errors.Join(errs...)
 }
 
 // Job is one evaluation: everything a worker needs to train and score an architecture, with no shared

@@ -101,7 +101,8 @@ type ProcessPool struct {
 }
 
 // NewProcessPool starts workers processes running command (workers <= 0: DefaultWorkers). timeout
-// bounds one evaluation (0: none). The processes inherit the environment.
+// bounds one evaluation (0: none); a job whose budget has a wall-clock cap is also killed at its
+// Budget.HardLimit, whichever comes first. The processes inherit the environment.
 func NewProcessPool(command []string, workers int, timeout time.Duration) (*ProcessPool, error) {
 	if len(command) == 0 {
 		return nil, errors.New("process pool: no worker command")
@@ -247,6 +248,7 @@ func (w *worker) run(ctx context.Context, job Job, timeout time.Duration, closin
 	}
 	// The write runs on its own so that a worker that stops reading cannot block us past the timeout.
 	go func(stdin io.Writer) { _, _ = stdin.Write(append(b, '\n')) }(w.stdin)
+	timeout = jobTimeout(timeout, job)
 	var deadline <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
@@ -279,6 +281,15 @@ func (w *worker) run(ctx context.Context, job Job, timeout time.Duration, closin
 			return Result{}, ErrPoolClosed
 		}
 	}
+}
+
+// jobTimeout is when a worker running job is killed: the pool's timeout or the job's Budget.HardLimit,
+// whichever is sooner (0: never).
+func jobTimeout(timeout time.Duration, job Job) time.Duration {
+	if hard := job.Budget.HardLimit(); hard > 0 && (timeout <= 0 || hard < timeout) {
+		return hard
+	}
+	return timeout
 }
 
 // kill ends the process and waits for it; the next job starts a fresh one.

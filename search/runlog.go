@@ -42,6 +42,9 @@ type Record struct {
 	Start      time.Time `json:"start"`
 	End        time.Time `json:"end"`
 	Seconds    float64   `json:"seconds"` // End-Start, as seen by the search
+	// Cached says that a seed training's result was read from the SeedCache (trained by another search
+	// or an earlier attempt at this one) rather than trained for this record; Seconds is then about 0.
+	Cached bool `json:"cached,omitempty"`
 	Result
 }
 

@@ -40,6 +40,10 @@ type Options struct {
 	Listener Listener
 	// Logf reports unusual but handled situations (a dropped incomplete log line). Nil: log.Printf.
 	Logf func(format string, args ...any)
+	// SeedCache, when its Dir is set, answers the trainings of seed architectures that an earlier search
+	// (or an earlier attempt at this one) already ran with the same data, protocol and training seed,
+	// and keeps the new ones.
+	SeedCache SeedCache
 }
 
 // History is the outcome of a search: every record, in order, and the final population.
@@ -137,7 +141,7 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 			if p == nil {
 				break
 			}
-			s, err := st.submit(ctx, &wg, ev, p, logged)
+			s, err := st.submit(ctx, &wg, ev, p, logged, opts.SeedCache, logf)
 			if err != nil {
 				return st.history(), fmt.Errorf("resume %s: %s line %d: %w", dir, EvaluationsFile, p.index+1, err)
 			}
@@ -157,6 +161,11 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 			return st.history(), fmt.Errorf("evaluation %d (job %s): %w", head.plan.index, st.jobID(head.plan.index), head.err)
 		}
 		rec, replayed := st.recordOf(head), head.logged != nil
+		if head.plan.Origin.Kind == SeedTraining && !replayed && !rec.Cached {
+			if err := opts.SeedCache.Put(st.job(head.plan), head.result); err != nil {
+				logf("search: %v (the training is in the log all the same)", err)
+			}
+		}
 		if !replayed {
 			if err := runLog.append(rec); err != nil {
 				return st.history(), err
@@ -179,8 +188,9 @@ func Run(ctx context.Context, dir string, cfg Config, ev Evaluator, opts Options
 
 // submit starts the evaluation p plans, and returns its slot, done when the result is there. A plan the
 // log already answers (a resumed run) takes the logged record, which must be the one it plans; a copy,
-// or an architecture that could not be generated, needs no evaluation.
-func (st *State) submit(ctx context.Context, wg *sync.WaitGroup, ev Evaluator, p *plan, logged []Record) (*slot, error) {
+// or an architecture that could not be generated, needs no evaluation; a seed training the cache knows
+// takes the cached result.
+func (st *State) submit(ctx context.Context, wg *sync.WaitGroup, ev Evaluator, p *plan, logged []Record, cache SeedCache, logf func(string, ...any)) (*slot, error) {
 	s := &slot{plan: p, done: make(chan struct{})}
 	switch {
 	case p.index < len(logged):
@@ -193,6 +203,8 @@ func (st *State) submit(ctx context.Context, wg *sync.WaitGroup, ev Evaluator, p
 	case p.Copy || p.failure != "":
 		s.start, s.end = time.Now(), time.Now()
 		close(s.done)
+	case p.Origin.Kind == SeedTraining && st.cachedSeed(s, p, cache, logf):
+		close(s.done)
 	default:
 		wg.Add(1)
 		go func(job Job) {
@@ -204,6 +216,21 @@ func (st *State) submit(ctx context.Context, wg *sync.WaitGroup, ev Evaluator, p
 		}(st.job(p))
 	}
 	return s, nil
+}
+
+// cachedSeed fills the slot of a seed training from the cache and reports whether it could; a cache that
+// cannot be read is logged and the seed trained.
+func (st *State) cachedSeed(s *slot, p *plan, cache SeedCache, logf func(string, ...any)) bool {
+	res, ok, err := cache.Get(st.job(p))
+	if err != nil {
+		logf("search: %v: training the seed again", err)
+	}
+	if !ok {
+		return false
+	}
+	s.start, s.end = time.Now(), time.Now()
+	s.result, s.cached = res, true
+	return true
 }
 
 // EvaluateSafely runs ev on job and turns a panic of an in-process evaluator into a failed result, so
@@ -256,6 +283,7 @@ type slot struct {
 	err        error
 	start, end time.Time
 	logged     *Record
+	cached     bool // the result of a seed training came from the SeedCache
 }
 
 func newState(cfg Config) (*State, error) {
@@ -360,7 +388,7 @@ func (s *State) recordOf(sl *slot) Record {
 	case p.failure != "":
 		rec.Result = Result{Failure: p.failure}
 	default:
-		rec.Result = sl.result.Finite()
+		rec.Result, rec.Cached = sl.result.Finite(), sl.cached
 		if rec.Params == 0 && rec.FLOPs == 0 && p.arch != nil {
 			st := p.arch.Stats()
 			rec.Params, rec.FLOPs = st.Params, st.FLOPs

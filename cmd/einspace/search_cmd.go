@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +35,9 @@ type searchFlags struct {
 	out, dataset, strategy, initFrom string
 	population, tournament, budget   int
 	epochs, subset, workers          int
+	batch, val, test                 int
+	lr                               float64
+	seedCache                        string
 	inFlight, finalEpochs, maxNodes  int
 	maxSeconds, pc, crossMutation    float64
 	dataSeed, seed                   uint64
@@ -54,7 +59,12 @@ func newSearchFlags(fs *flag.FlagSet) *searchFlags {
 	fs.IntVar(&f.budget, "budget", 60, "evaluations counted toward the budget (seed copies included)")
 	fs.IntVar(&f.epochs, "epochs", 1, "training epochs per evaluation (the paper: 8)")
 	fs.Float64Var(&f.maxSeconds, "max-seconds", 0, "wall-time cap of one training run in seconds (0: none)")
-	fs.IntVar(&f.subset, "subset", 5000, "training examples (validation and test get a fifth each; 0: the full dataset)")
+	fs.IntVar(&f.batch, "batch", search.PaperBatchSize, "batch size of training")
+	fs.Float64Var(&f.lr, "lr", search.PaperLR, "initial learning rate, cosine-annealed per epoch")
+	fs.IntVar(&f.subset, "subset", 5000, "training examples (validation and test get a fifth each unless --val, --test; 0: the full dataset)")
+	fs.IntVar(&f.val, "val", 0, "validation examples (0: a fifth of --subset, or all with --subset 0)")
+	fs.IntVar(&f.test, "test", 0, "test examples, for the final training (0: a fifth of --subset, or all with --subset 0; -1: all)")
+	fs.StringVar(&f.seedCache, "seed-cache", defaultSeedCache(), "folder of seed-architecture trainings shared between searches (\"\": none)")
 	fs.Uint64Var(&f.dataSeed, "data-seed", 0, "seed of the dataset build and subset")
 	fs.Uint64Var(&f.seed, "seed", 0, "search seed: sampling, tournaments and mutations")
 	fs.IntVar(&f.workers, "workers", search.DefaultWorkers(), "worker processes training in parallel")
@@ -95,7 +105,30 @@ func (f *searchFlags) config() (search.Config, error) {
 	if f.subset > 0 {
 		cfg.Data.Train, cfg.Data.Val, cfg.Data.Test = f.subset, max(1, f.subset/5), max(1, f.subset/5)
 	}
+	if f.val > 0 {
+		cfg.Data.Val = f.val
+	}
+	switch {
+	case f.test > 0:
+		cfg.Data.Test = f.test
+	case f.test < 0:
+		cfg.Data.Test = 0
+	}
+	switch {
+	case f.batch < 1:
+		return cfg, usagef("--batch must be at least 1, got %d", f.batch)
+	case !(f.lr > 0) || math.IsInf(f.lr, 1):
+		return cfg, usagef("--lr must be a positive learning rate, got %v", f.lr)
+	case f.val < 0:
+		return cfg, usagef("--val must be 0 (a fifth of --subset) or more, got %d", f.val)
+	}
 	cfg.Train = search.Budget{Epochs: f.epochs, MaxSeconds: f.maxSeconds}
+	if f.batch != search.PaperBatchSize { // the paper's values are stored as zero, as in older configurations
+		cfg.Train.BatchSize = f.batch
+	}
+	if f.lr != search.PaperLR {
+		cfg.Train.LR = f.lr
+	}
 	cfg.FinalEpochs = f.finalEpochs
 	input, classes, err := datasetShape(f.dataset)
 	if err != nil {
@@ -175,7 +208,7 @@ trained in an isolated worker process, so a crash or NaN in one is recorded as i
 		return err
 	}
 	defer closeEvaluator()
-	opts := search.Options{Logf: e.logf}
+	opts := search.Options{Logf: e.logf, SeedCache: search.SeedCache{Dir: f.seedCache}}
 	if !f.quiet {
 		opts.Listener = progressPrinter(e)
 	}
@@ -197,6 +230,16 @@ trained in an isolated worker process, so a crash or NaN in one is recorded as i
 		fmt.Fprintf(e.stdout, "final: %.2f%% test accuracy after %d epochs on train+validation\n", final.Result.TestAccuracy, cfg.FinalEpochs)
 	}
 	return nil
+}
+
+// defaultSeedCache is the seed cache a search uses unless told otherwise: one per user, beside the
+// datasets' cache.
+func defaultSeedCache() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "einspace", "seed-trainings")
 }
 
 // defaultCaps are the parameter and FLOP caps of a search: small networks from scratch (they train in

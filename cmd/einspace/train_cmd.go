@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -86,6 +87,7 @@ type trainFlags struct {
 	dataset, save         string
 	format                *string
 	subset, epochs, batch int
+	lr                    float64
 	seed                  uint64
 	resume                bool
 }
@@ -97,6 +99,7 @@ func newTrainFlags(fs *flag.FlagSet) *trainFlags {
 	fs.IntVar(&f.epochs, "epochs", 8, "training epochs")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the weights, the shuffling and the dataset build")
 	fs.IntVar(&f.batch, "batch", 256, "batch size")
+	fs.Float64Var(&f.lr, "lr", models.DefaultConfig().LR, "initial learning rate (cosine-annealed per epoch)")
 	fs.StringVar(&f.save, "save", "", "run directory: a checkpoint after every epoch (DIR/epoch-NNN) and its record (DIR/train.json)")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in --save DIR from its last completed epoch (same ARCH, data and flags); start it if DIR holds none")
 	f.format = formatFlag(fs)
@@ -114,6 +117,8 @@ func (f *trainFlags) check(fs *flag.FlagSet) error {
 		return usagef("--dataset is required: addnist, multnist, mnist or npy:DIR")
 	case f.epochs < 1 || f.batch < 1:
 		return usagef("--epochs and --batch must be positive")
+	case !(f.lr > 0) || math.IsInf(f.lr, 1):
+		return usagef("--lr must be a positive number, got %v", f.lr)
 	case f.resume && f.save == "":
 		return usagef("--resume needs --save DIR, the run directory to continue")
 	}
@@ -155,7 +160,7 @@ epoch, batch 256) and reports per-epoch loss and accuracy, then test accuracy.`)
 		return err
 	}
 	cfg := models.DefaultConfig()
-	cfg.Epochs, cfg.BatchSize, cfg.Seed = f.epochs, f.batch, f.seed
+	cfg.Epochs, cfg.BatchSize, cfg.LR, cfg.Seed = f.epochs, f.batch, f.lr, f.seed
 	rec := models.RecordOf(net, cfg, fmt.Sprintf("%s, subset %d, seed %d", f.dataset, f.subset, f.seed))
 	m, old, err := startOrResume(e, net, rec, f.save, f.resume)
 	if err != nil {

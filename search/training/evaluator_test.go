@@ -75,3 +75,34 @@ func TestTooBigIsAFailure(t *testing.T) {
 		t.Fatalf("result %+v, error %v; want a memory failure", res, err)
 	}
 }
+
+// TestTimeCapCountsModelBuilding: the budget's wall-clock cap starts before the model is built, so a
+// cap that building alone exceeds fails the architecture without a single train step, and says why.
+func TestTimeCapCountsModelBuilding(t *testing.T) {
+	ev := &Evaluator{}
+	res, err := ev.Evaluate(context.Background(), search.Job{ID: "x", Arch: "sequential(computation<linear16>, computation<leakyrelu>)", Input: "1x28x28",
+		Data:   search.DataSpec{Name: "mnist", Seed: 1, Train: 64, Val: 32, Test: 32},
+		Budget: search.Budget{Epochs: 1, MaxSeconds: 1e-9, BatchSize: 32}})
+	if err != nil || !strings.HasPrefix(res.Failure, "timeout: building the model took") || len(res.Epochs) != 0 {
+		t.Fatalf("result %+v, error %v; want a timeout failure before training", res, err)
+	}
+}
+
+// TestBudgetSetsBatchAndLearningRate: a job's batch size and learning rate are the ones its budget
+// names: 64 examples in batches of 16 take 4 steps an epoch, which a training of the paper's batch of
+// 256 could not even start.
+func TestBudgetSetsBatchAndLearningRate(t *testing.T) {
+	ev := &Evaluator{}
+	job := search.Job{ID: "x", Arch: "sequential(computation<linear16>, computation<leakyrelu>)", Input: "1x28x28",
+		Data:   search.DataSpec{Name: "mnist", Seed: 1, Train: 64, Val: 32, Test: 32},
+		Budget: search.Budget{Epochs: 1, BatchSize: 16, LR: 0.01}}
+	res, err := ev.Evaluate(context.Background(), job)
+	if err != nil || res.Failed() || len(res.Epochs) != 1 {
+		t.Fatalf("batch 16: result %+v, error %v", res, err)
+	}
+	job.Budget.BatchSize = 0 // the paper's 256: more than the 64 examples
+	res, err = ev.Evaluate(context.Background(), job)
+	if err != nil || !strings.Contains(res.Failure, "do not fill one batch of 256") {
+		t.Fatalf("batch 256 on 64 examples: result %+v, error %v; want a failure naming the batch", res, err)
+	}
+}
