@@ -2,7 +2,8 @@
 # Training throughput, GoMLX (pure-Go backend) against PyTorch, on the four paper seeds at batch 256 and
 # 3×28×28 inputs (20 classes), the paper's SGD step. The two are alternated, ROUNDS rounds each, so that a
 # shared, noisy machine affects both alike; the table reports the mean images/s per framework, the ratio
-# Go/PyTorch and the largest peak RSS. About 10-15 minutes on 2 cores.
+# Go/PyTorch, the GFLOP/s each achieves against the machine's measured fp32 sgemm rate (PyTorch's, so that
+# results from different CPUs compare), and the largest peak RSS. About 10-15 minutes on 2 cores.
 #
 #   bench/train_vs_torch.sh                 # all seeds, 2 rounds
 #   SEEDS="resnet18 vit" ROUNDS=1 GO_STEPS=2 TORCH_STEPS=3 bench/train_vs_torch.sh
@@ -36,9 +37,26 @@ fi
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p')), $(grep -o -w 'avx2\|avx512f\|avx512_bf16' /proc/cpuinfo | sort -u | tr '\n' ' '), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "go: $(go version), GOEXPERIMENT=$GOEXPERIMENT, GOMLX_BACKEND=${GOMLX_BACKEND:-unset (models.DefaultBackend)}"
 echo "torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), $THREADS threads"
+# The machine's fp32 matrix-multiply rate, the yardstick for both frameworks' GFLOP/s: PyTorch's sgemm
+# (OpenBLAS in Debian's build) on 4096x4096 matrices, best of 5, with the threads the PyTorch side uses.
+/usr/bin/python3 - "$THREADS" >"$OUT/sgemm.json" <<'PY'
+import json, sys, time, torch
+torch.set_num_threads(int(sys.argv[1]))
+n = 4096
+a, b = torch.randn(n, n), torch.randn(n, n)
+torch.mm(a, b)
+best = float("inf")
+for _ in range(5):
+    t0 = time.perf_counter()
+    torch.mm(a, b)
+    best = min(best, time.perf_counter() - t0)
+print(json.dumps({"n": n, "threads": int(sys.argv[1]), "gflops": 2 * n**3 / best / 1e9}))
+PY
+echo "sgemm: $(cat "$OUT/sgemm.json")"
 for round in $(seq 1 "$ROUNDS"); do
   for seed in $SEEDS; do
     arch=$(bin/einspace show --format json "$seed")
+    [ "$round" = 1 ] && echo "$arch" | sed "s/^{/{\"seed_name\": \"$seed\", /" >>"$OUT/archs.jsonl"
     echo "round $round $seed: go ($GO_STEPS steps) ..." >&2
     "$OUT/trainstep" --seed "$seed" --steps "$GO_STEPS" --warmup 1 | sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"go\", /" >>"$OUT/results.jsonl"
     if [ -n "${BASELINE_GOROOT:-}" ]; then
@@ -56,15 +74,22 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-/usr/bin/python3 - "$OUT/results.jsonl" <<'PY'
+/usr/bin/python3 - "$OUT/results.jsonl" "$OUT/archs.jsonl" "$OUT/sgemm.json" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+macs = {a["seed_name"]: a["flops"] for a in (json.loads(l) for l in open(sys.argv[2]) if l.strip())}
+peak = json.load(open(sys.argv[3]))["gflops"]
 seeds = list(dict.fromkeys(r["seed_name"] for r in rows))
+# A train step costs about three forward passes (the forward, and the gradients of inputs and of weights),
+# each 2 FLOPs per multiply-add of the backbone (the grammar's count; the head is negligible).
+gflops = lambda s, ips: 3 * 2 * macs[s] * ips / 1e9
+print()
+print(f"fp32 sgemm peak of this machine (PyTorch, 4096x4096): {peak:.0f} GFLOP/s")
 print()
 base = any(r["side"] == "go-baseline" for r in rows)
-print("| seed | params | GoMLX images/s (rounds) | PyTorch images/s (rounds) | ratio Go/PyTorch | GoMLX peak RSS | PyTorch peak RSS |"
+print("| seed | params | GoMLX images/s (rounds) | PyTorch images/s (rounds) | ratio Go/PyTorch | GoMLX GFLOP/s (% of sgemm) | PyTorch GFLOP/s (% of sgemm) | GoMLX peak RSS | PyTorch peak RSS |"
       + (" baseline Go images/s (rounds) | Go/baseline |" if base else ""))
-print("|---|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if base else ""))
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if base else ""))
 for s in seeds:
     g = [r for r in rows if r["seed_name"] == s and r["side"] == "go"]
     t = [r for r in rows if r["seed_name"] == s and r["side"] == "torch"]
@@ -73,6 +98,7 @@ for s in seeds:
     gm, tm = sum(gi) / len(gi), (sum(ti) / len(ti) if ti else float("nan"))
     fmt = lambda xs: ", ".join(f"{x:.1f}" for x in xs)
     print(f"| {s} | {g[0]['params']:,} | **{gm:.1f}** ({fmt(gi)}) | **{tm:.1f}** ({fmt(ti)}) | **{gm / tm:.2f}×** | "
+          f"{gflops(s, gm):.0f} ({100 * gflops(s, gm) / peak:.0f}%) | {gflops(s, tm):.0f} ({100 * gflops(s, tm) / peak:.0f}%) | "
           f"{max(r['peak_rss_mb'] for r in g) / 1024:.2f} GiB | {(max(r['peak_rss_mb'] for r in t) / 1024 if t else float('nan')):.2f} GiB |", end="")
     bi = [r["images_per_second"] for r in rows if r["seed_name"] == s and r["side"] == "go-baseline"]
     if base:
