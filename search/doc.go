@@ -43,8 +43,20 @@
 // included) and not of the number of workers or their timing; one worker serving InFlight = 4 writes
 // the same log as four. Mutations wait until the whole initial population is recorded.
 //
+// Protocol. Config.Train, a Budget, is the training protocol of every evaluation: epochs, batch size,
+// learning rate (zero: the paper's 256 and 0.04) and a wall-clock cap, MaxSeconds, counted from the
+// moment a worker starts on the job, so building and compiling the model spend it too; ProcessPool kills a
+// worker still busy at Budget.HardLimit. The protocol is part of the configuration and of every Job, so a
+// cached or resumed result is always one of the same protocol.
+//
+// Seed cache. Options.SeedCache keeps the trainings of seed architectures in a folder of small JSON files
+// keyed by the job without its ID (architecture, data, protocol, training seed). Searches of one search
+// seed on the same data find there the seeds another trained (RE(RN18) and RE(Mix) share their ResNet-18;
+// the training seed of record i depends only on the search seed and i), and so does a run started again.
+//
 // Final. Final retrains the best architecture of the whole history (by validation accuracy, BestSoFar) on
-// train+val for FinalEpochs and scores it on test, through the same Evaluator with Job.Final set.
+// train+val for FinalEpochs and scores it on test, through the same Evaluator with Job.Final set, with the
+// search's protocol and its wall-clock cap scaled to the longer training (Config.FinalBudget).
 //
 // Summary. Summarise (a run directory) and SummaryOf (a History) model a run's summary once, as data: its
 // overview, its best architectures and its failures. The views render that one model: as text in the

@@ -113,3 +113,31 @@ func ExampleRegisterStrategy() {
 	// Output:
 	// counted: 10 climbed: true from: mutation
 }
+
+// ExampleSeedCache: two seeded searches on the same data share the training of their common seed. The
+// second finds ResNet-18's training in the cache and trains only the three seeds it adds.
+func ExampleSeedCache() {
+	dir, _ := os.MkdirTemp("", "seedcache")
+	defer os.RemoveAll(dir)
+	cache := search.SeedCache{Dir: filepath.Join(dir, "cache")}
+	trained := func(name string, seeds []string) {
+		cfg := search.Config{Strategy: search.RegularisedEvolution, Seeds: seeds, Population: 4, Tournament: 2, Budget: 4,
+			Input: "3x16x16", Data: search.DataSpec{Name: "toy"}, Train: search.Budget{Epochs: 1}}
+		var jobs []string
+		ev := search.EvaluatorFunc(func(_ context.Context, job search.Job) (search.Result, error) {
+			jobs = append(jobs, job.ID[len(job.ID)-1:])
+			return search.Result{ValAccuracy: 50}, nil
+		})
+		h, err := search.Run(context.Background(), filepath.Join(dir, name), cfg, ev, search.Options{SeedCache: cache})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s: trained records %v; record 0 %s cached: %v\n", name, jobs, h.Records[0].Origin, h.Records[0].Cached)
+	}
+	trained("re-rn18", search.SeedsRN18)
+	trained("re-mix", search.SeedsMix)
+	// Output:
+	// re-rn18: trained records [0]; record 0 seed:resnet18 cached: false
+	// re-mix: trained records [1 2 3]; record 0 seed:resnet18 cached: true
+}
