@@ -59,6 +59,7 @@ func init() {
 		{"train", "train an architecture on a dataset with the paper's protocol", runTrain},
 		{"search", "run (or resume) a search: random search, regularised evolution, random mutation", runSearch},
 		{"report", "summarise a search's run directory", runReport},
+		{"reproduction", "write the report of the Table 1 reproduction (docs/REPRODUCTION.md) from results/", runReproduction},
 		{"export", "write an architecture, with trained weights, as PyTorch source or an ONNX model", runExport},
 		{"worker", "train architectures for searches on other machines (NATS JetStream)", runWorker},
 		{"eval-worker", "train architectures for a search (started by search)", runEvalWorker},

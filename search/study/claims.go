@@ -66,29 +66,31 @@ func (s *Study) Claims() []Claim {
 // Claims tests the paper's claims on the dataset (see Study.Claims).
 func (d *Dataset) Claims() []Claim {
 	var out []Claim
-	add := func(id, test, a, b string, pairs []Pair, why func() string) {
+	add := func(id, test, a, b string, pairs []Pair, pending bool, why func() string) {
 		c := Compare(a, b, pairs)
-		v, text := judge(d.Title(), c, why)
+		v, text := judge(d.Title(), c, pending, why)
 		out = append(out, Claim{ID: id, Test: test, Dataset: d.Name, Verdict: v, Text: text, Comparison: &c})
 	}
 	re, rn := d.Method(RERN18), d.Method(RN18)
 	add("i", "RE(RN18) vs RN18 retrained: final test accuracy, paired by seed", "RE(RN18)", "RN18 (ResNet-18 retrained alone)",
-		finalPairs(re, rn), func() string { return missingBoth(re, rn) })
+		finalPairs(re, rn), re.Pending() || rn.Pending(), func() string { return missingBoth(re, rn) })
 	var seedPairs []Pair
+	searching := len(re.Missing) > 0
 	for _, r := range re.Runs {
+		searching = searching || !r.SearchDone()
 		if s, ok := r.Seeds["resnet18"]; ok && r.SearchDone() && r.HasBest {
 			seedPairs = append(seedPairs, Pair{Seed: r.Seed, A: r.Best.ValAccuracy, B: s.ValAccuracy})
 		}
 	}
 	add("i", "RE(RN18)'s best vs its ResNet-18 seed: validation accuracy under the search protocol, within each run",
-		"RE(RN18)'s best architecture", "its ResNet-18 seed", seedPairs, func() string {
+		"RE(RN18)'s best architecture", "its ResNet-18 seed", seedPairs, searching, func() string {
 			return "no RE(RN18) search is done yet (" + re.Status() + ")"
 		})
 	random := d.Method(RandomSearch)
 	for _, m := range []Method{REScratch, RERN18, REMix} {
 		mr := d.Method(m)
 		add("ii", m.Title()+" vs random search: final test accuracy, paired by seed", m.Title(), "random search",
-			finalPairs(mr, random), func() string { return missingBoth(mr, random) })
+			finalPairs(mr, random), mr.Pending() || random.Pending(), func() string { return missingBoth(mr, random) })
 	}
 	out = append(out, d.samplingClaim())
 	return out
@@ -110,16 +112,21 @@ func missingBoth(a, b *MethodRuns) string {
 	return fmt.Sprintf("no seed has a finished run of both (%s: %s; %s: %s)", a.Method.Title(), a.Status(), b.Method.Title(), b.Status())
 }
 
-// judge turns a paired comparison into a verdict and its sentence. why explains an empty comparison.
-func judge(dataset string, c Comparison, why func() string) (Verdict, string) {
+// judge turns a paired comparison into a verdict and its sentence. pending says whether runs that could
+// add pairs are still to finish; why explains an empty comparison.
+func judge(dataset string, c Comparison, pending bool, why func() string) (Verdict, string) {
 	n := len(c.Pairs)
 	switch n {
 	case 0:
 		return NotMeasured, fmt.Sprintf("Not yet measured on %s: %s.", dataset, why())
 	case 1:
 		p := c.Pairs[0]
-		return NotMeasured, fmt.Sprintf("Not yet measured on %s: one seed so far (seed %d: %s %s%% against %s %s%%, a difference of %s points); an interval needs two.",
-			dataset, p.Seed, c.A, Acc(p.A), c.B, Acc(p.B), Signed(p.A-p.B))
+		only := "one seed only"
+		if pending {
+			only = "one seed so far"
+		}
+		return NotMeasured, fmt.Sprintf("Not yet measured on %s: %s (seed %d: %s %s%% against %s %s%%, a difference of %s points); an interval needs a second seed.",
+			dataset, only, p.Seed, c.A, Acc(p.A), c.B, Acc(p.B), Signed(p.A-p.B))
 	}
 	wins := fmt.Sprintf("%s was better than %s in %d of %d seeds%s", c.A, c.B, c.Wins, n, ties(c.Ties))
 	diff := fmt.Sprintf("the mean difference is %s points (95%% interval %s to %s)", Signed(c.Diff.Mean), Signed(c.Diff.Low), Signed(c.Diff.High))

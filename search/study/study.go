@@ -169,6 +169,9 @@ func (m *MethodRuns) Finished() []*Run {
 	return out
 }
 
+// Pending reports whether any of the method's expected runs has not finished (or not started).
+func (m *MethodRuns) Pending() bool { return len(m.Missing) > 0 || len(m.Finished()) < len(m.Runs) }
+
 // Run returns the run of seed n, or nil.
 func (m *MethodRuns) Run(seed int) *Run {
 	for _, r := range m.Runs {

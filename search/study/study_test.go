@@ -392,3 +392,26 @@ func TestReadErrors(t *testing.T) {
 		t.Errorf("bad baseline: %v", err)
 	}
 }
+
+// A comparison with one pair says whether more seeds are coming.
+func TestOneSeed(t *testing.T) {
+	dir := t.TempDir()
+	studytest.Run(t, dir, "random", "multnist", 0)
+	studytest.Run(t, dir, "re-scratch", "multnist", 0)
+	text := func() string {
+		for _, c := range read(t, dir).Dataset("multnist").Claims() {
+			if c.ID == "ii" && c.Comparison.A == "RE(Scratch)" {
+				return c.Text
+			}
+		}
+		return ""
+	}
+	if got := text(); !strings.HasPrefix(got, "Not yet measured on MultNIST: one seed only (seed 0: RE(Scratch) ") {
+		t.Errorf("everything planned has finished: %s", got)
+	}
+	studytest.Unfinish(t, studytest.Run(t, dir, "random", "multnist", 1), 3)
+	if got := text(); !strings.HasPrefix(got, "Not yet measured on MultNIST: one seed so far (seed 0: RE(Scratch) ") ||
+		!strings.HasSuffix(got, "an interval needs a second seed.") {
+		t.Errorf("a second seed is on its way: %s", got)
+	}
+}
