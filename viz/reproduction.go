@@ -96,11 +96,11 @@ func ReproductionProgress(d *study.Dataset) *Chart {
 		)
 	}
 	last := labels[len(labels)-1]
-	if chance := d.Chance(); !math.IsNaN(chance) {
+	if chance := d.Chance(); !math.IsNaN(chance) && drawn > 0 {
 		l.MultiSeries = append(l.MultiSeries, level(fmt.Sprintf("chance %.2f%%", chance), chance, last, colourChance, "dashed",
 			fmt.Sprintf("chance: 100/%d classes = %.2f%%", d.Classes, chance)))
 	}
-	if ref := d.ResNet18Seed(); ref.N > 0 {
+	if ref := d.ResNet18Seed(); ref.N > 0 && drawn > 0 {
 		tip := fmt.Sprintf("ResNet-18 trained under the search protocol: %.2f%%", ref.Mean)
 		if ref.N > 1 {
 			tip += fmt.Sprintf(" (mean of %d trainings, %.2f%% to %.2f%%)", ref.N, ref.Min, ref.Max)
@@ -226,7 +226,7 @@ func RandomSampling(d *study.Dataset) *Chart {
 		}
 		l.MultiSeries = append(l.MultiSeries, mark(name, b.Mean, peak, methodColours[study.RandomSearch], "dashed", tip))
 	}
-	if chance := d.Chance(); !math.IsNaN(chance) {
+	if chance := d.Chance(); !math.IsNaN(chance) && s.N > 0 {
 		l.MultiSeries = append(l.MultiSeries,
 			mark(fmt.Sprintf("chance %.2f%%", chance), chance, peak, colourChance, "dashed", fmt.Sprintf("chance: 100/%d classes", d.Classes)),
 			mark(fmt.Sprintf("2× chance %.2f%%", 2*chance), 2*chance, peak, colourChance, "dotted", "twice chance"))

@@ -105,7 +105,7 @@ func reproductionMarkdown(s *study.Study, protocol []byte, results, figures stri
 	writeClaims(&b, s)
 	writeRuns(&b, s)
 	if len(s.Ignored) > 0 {
-		b.WriteString("## Not read\n\n")
+		b.WriteString("## What this page does not read\n\n")
 		for _, n := range s.Ignored {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
@@ -290,11 +290,11 @@ func writeFigures(b *bytes.Buffer, s *study.Study, figures string) {
 		"evaluations of each search: the line is the mean over seeds, the band their range; the dotted line is the ResNet-18 " +
 		"seed trained under the same protocol, the dashed one chance. The second is the histogram of the validation accuracies " +
 		"of the random samples, with their mean, the best sample of random search (the architecture it retrains), chance and " +
-		"twice chance marked. Each picture is a screenshot of the chart page beside it, which has the tooltips.\n\n")
+		"twice chance marked. Each picture is a screenshot of the chart page named under it.\n\n")
 	for _, d := range s.Datasets {
 		png, page := figures+"/"+figureName(d, ".png"), figures+"/"+figureName(d, ".html")
 		fmt.Fprintf(b, "### %s\n\n![%s: best validation accuracy during the search, and random samples](%s)\n\n", d.Title(), d.Title(), png)
-		fmt.Fprintf(b, "Chart page: [%s](%s).\n\n", page, page)
+		fmt.Fprintf(b, "Chart page, with tooltips: [%s](%s) (written by the command; not committed, as it carries the ECharts bundle).\n\n", page, page)
 	}
 }
 
@@ -319,7 +319,7 @@ func writeSampling(b *bytes.Buffer, s *study.Study) {
 		if math.IsNaN(x.Threshold) {
 			above = "–"
 		}
-		mdRow(b, d.Title(), fmt.Sprintf("%d from %d runs", x.N, d.SamplingRuns), fmt.Sprint(d.SamplingFailed), study.Acc(x.Mean)+std, interval,
+		mdRow(b, d.Title(), fmt.Sprintf("%d from %s", x.N, pluralise(d.SamplingRuns, "run", "runs")), fmt.Sprint(d.SamplingFailed), study.Acc(x.Mean)+std, interval,
 			study.Acc(x.Median), study.Acc(x.Q1)+", "+study.Acc(x.Q3), study.Acc(x.Min)+" to "+study.Acc(x.Max), above)
 	}
 	b.WriteString("\n")
@@ -347,12 +347,20 @@ func writeCompute(b *bytes.Buffer, s *study.Study) {
 		}
 	}
 	mdRow(b, "**all**", "", "", hours(search), hours(final), hours(search+final), "")
-	baseline := 0.0
+	baseline, present := 0.0, 0
 	for _, d := range s.Datasets {
 		baseline += study.Hours(d.Baseline.Seconds())
+		if d.Baseline.Present() {
+			present++
+		}
 	}
-	fmt.Fprintf(b, "\nThe ResNet-18 baselines (8 epochs on the full data) took %s h more. Hours are wall-clock time of one "+
-		"training each; trainings that ran side by side overlap.\n\n", hours(baseline))
+	b.WriteString("\n")
+	if present > 0 {
+		fmt.Fprintf(b, "The ResNet-18 baselines (8 epochs on the full data) took %s h more, as far as they have run. ", hours(baseline))
+	} else {
+		b.WriteString("The ResNet-18 baselines (8 epochs on the full data) have not run yet. ")
+	}
+	b.WriteString("Hours are the wall-clock time of each training; trainings that ran side by side overlap.\n\n")
 }
 
 // pluralise writes a count with its noun.
