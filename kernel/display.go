@@ -15,6 +15,7 @@ import (
 	"github.com/janpfeifer/gonb/gonbui/protocol"
 
 	"github.com/einspace-go/einspace/grammar"
+	"github.com/einspace-go/einspace/search/study"
 	"github.com/einspace-go/einspace/viz"
 )
 
@@ -31,7 +32,8 @@ func InNotebook() bool { return gonbui.IsNotebook }
 
 // Display shows x: a *grammar.Arch or a Named one (its derivation tree, dataflow graph and statistics), a *viz.Chart or
 // []*viz.Chart, a Table, a Progress, []viz.Epoch (training curves), a *grammar.SampleStudy (its
-// histograms) or a string (as text). Several values are shown one after the other in one output.
+// histograms), a *study.Study (a reproduction's results: StudyTables and each dataset's charts) or a string
+// (as text). Several values are shown one after the other in one output.
 func Display(xs ...any) error {
 	parts, err := partsOfAll(xs)
 	if err != nil {
@@ -103,11 +105,16 @@ func partsOf(x any) ([]part, error) {
 		return []part{{html: "<pre>" + html.EscapeString(v) + "</pre>", text: v}}, nil
 	case HTML:
 		return []part{{html: string(v), text: "(HTML output: see the notebook or the page)"}}, nil
+	case *study.Study:
+		if v == nil {
+			return nil, errors.New("kernel.Display: nil study")
+		}
+		return studyParts(v), nil
 	}
 	if ps, ok, err := searchParts(x); ok {
 		return ps, err
 	}
-	return nil, fmt.Errorf("kernel.Display: cannot display a %T (it shows *grammar.Arch, Named, *viz.Chart, []*viz.Chart, Table, Progress, []viz.Epoch, *grammar.SampleStudy, *search.History, *search.Summary, HTML and string)", x)
+	return nil, fmt.Errorf("kernel.Display: cannot display a %T (it shows *grammar.Arch, Named, *viz.Chart, []*viz.Chart, Table, Progress, []viz.Epoch, *grammar.SampleStudy, *search.History, *search.Summary, *study.Study, HTML and string)", x)
 }
 
 // archParts shows an architecture under a name: its statistics, derivation tree and dataflow graph.

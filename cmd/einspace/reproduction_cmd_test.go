@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/einspace-go/einspace/models"
 	"github.com/einspace-go/einspace/search"
 	"github.com/einspace-go/einspace/search/study"
 	"github.com/einspace-go/einspace/search/study/studytest"
@@ -235,5 +237,32 @@ func TestReproductionErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out.md")); err == nil {
 		t.Error("a failed command wrote its report")
+	}
+}
+
+// The baseline's train.json is a models.RunRecord: the study reads the one `einspace train --save` writes.
+func TestBaselineRecordFormat(t *testing.T) {
+	dir := t.TempDir()
+	rec := models.RunRecord{Arch: "resnet18", Epochs: 8, BatchSize: 256, LR: 0.04, Completed: []models.EpochMetrics{
+		{Epoch: 1, ValAccuracy: 0.25, Duration: 90 * time.Second}, {Epoch: 2, ValAccuracy: 0.375, Duration: 30 * time.Second}}}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(dir, "baseline", "multnist")
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "train.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := study.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl := s.Dataset("multnist").Baseline
+	if r := bl.Record; r == nil || r.Epochs != 8 || r.BatchSize != 256 || len(r.Completed) != 2 || r.Completed[1].ValAccuracy != 0.375 ||
+		bl.Seconds() != 120 || bl.Status() != "training: 2 of 8 epochs done" {
+		t.Errorf("baseline read as %+v, %v s, %q", bl.Record, bl.Seconds(), bl.Status())
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/einspace-go/einspace/grammar"
-	"github.com/einspace-go/einspace/models"
 	"github.com/einspace-go/einspace/search"
 )
 
@@ -151,21 +150,25 @@ func Write(t testing.TB, dir string) {
 // BaselineAccuracy is the validation accuracy (a fraction) WriteBaseline records after epoch e.
 func BaselineAccuracy(e int) float64 { return 0.5 + 0.05*float64(e) }
 
-// WriteBaseline writes dir/baseline/<dataset>/train.json, a models.RunRecord of ResNet-18 with done of its
-// epochs completed (validation accuracy BaselineAccuracy(e), 10 minutes each), and with result, the
-// result line of `einspace train --format json` (test accuracy 1 point below validation).
+// WriteBaseline writes dir/baseline/<dataset>/train.json, a training record of ResNet-18 in the JSON of
+// models.RunRecord (written out here, so that this package needs no GoMLX; cmd/einspace's tests check the
+// format against models.RunRecord itself) with done of its epochs completed (validation accuracy
+// BaselineAccuracy(e), 10 minutes each), and with result, the result line of `einspace train --format
+// json` (test accuracy 1 point below validation).
 func WriteBaseline(t testing.TB, dir, dataset string, epochs, done int, result bool) {
 	t.Helper()
 	base := filepath.Join(dir, "baseline", dataset)
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	rec := models.RunRecord{Arch: "resnet18", Input: []int{3, 28, 28}, Classes: 20, Data: dataset + ", subset 0, seed 0",
-		Epochs: epochs, BatchSize: 256, LR: 0.04, Momentum: 0.9, WeightDecay: 3e-4, Checkpoint: fmt.Sprintf("epoch-%03d", done)}
+	var completed []map[string]any
 	for e := 1; e <= done; e++ {
-		rec.Completed = append(rec.Completed, models.EpochMetrics{Epoch: e, LR: 0.04, TrainLoss: 1 / float64(e),
-			TrainAccuracy: BaselineAccuracy(e), ValAccuracy: BaselineAccuracy(e), Steps: 175, Duration: 10 * time.Minute})
+		completed = append(completed, map[string]any{"Epoch": e, "LR": 0.04, "TrainLoss": 1 / float64(e), "TrainAccuracy": BaselineAccuracy(e),
+			"ValAccuracy": BaselineAccuracy(e), "ValLoss": 1 / float64(e), "Steps": 175, "Duration": int64(10 * time.Minute), "Partial": false})
 	}
+	rec := map[string]any{"arch": "resnet18", "input": []int{3, 28, 28}, "classes": 20, "data": dataset + ", subset 0, seed 0",
+		"epochs": epochs, "batch_size": 256, "lr": 0.04, "momentum": 0.9, "weight_decay": 3e-4, "seed": 0, "completed": completed,
+		"checkpoint": fmt.Sprintf("epoch-%03d", done)}
 	write := func(name string, v any) {
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
