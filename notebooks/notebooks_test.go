@@ -601,6 +601,25 @@ func check04(t *testing.T, nb *notebook) {
 	rep := find(t, nb, "viz.WriteSearchReport")
 	wantText(t, rep, "reports written")
 	wantCharts(t, rep, 3)
+	// The CPU reproduction in the repository's results/, read through search/study: its tables and two
+	// charts per dataset, or, without a results folder, a line that says so.
+	repro := find(t, nb, "study.Read(results)")
+	if strings.Contains(repro.stdout(), "no reproduction results to show") {
+		t.Logf("%s: %s", repro.name(), repro.stdout())
+	} else {
+		wantText(t, repro, "read ../results: ")
+		h := repro.html()
+		for _, want := range []string{"Table 1 beside the paper", "where each run stands", "the paper&#39;s claims, tested on these runs",
+			"best validation accuracy during the search", "random architectures under the search protocol"} {
+			if !strings.Contains(h, want) {
+				t.Errorf("%s: the output lacks %q", repro.name(), want)
+			}
+		}
+		if rows := tableRows(h); len(rows) < 3 || len(rows[0]) != 7 {
+			t.Errorf("%s: the table beside Table 1 has %d rows", repro.name(), len(rows))
+		}
+		wantCharts(t, repro, 4)
+	}
 	// RE with crossover: its children name both parents, and the best is retrained and tested.
 	cross := find(t, nb, "search.RegularisedEvolutionCrossover")
 	wantText(t, cross, "final: record ", "children by origin: map[")

@@ -43,7 +43,7 @@ type Claim struct {
 	Comparison *Comparison
 }
 
-// The paper's claims (SPEC §8.1), as a report names them.
+// ClaimTitles name the paper's claims (SPEC §8.1) by their IDs, as a report heads them.
 var ClaimTitles = map[string]string{
 	"i":   "seeded regularised evolution improves on its seed",
 	"ii":  "regularised evolution beats random search",
