@@ -15,13 +15,13 @@ import (
 // ResNet-18 seed training, and five random samples.
 func reproductionDataset() *study.Dataset {
 	run := func(seed int, curve ...float64) *study.Run {
-		r := &study.Run{Seed: seed, Started: true, Curve: curve, Counted: len(curve), Seeds: map[string]study.SeedTraining{},
+		r := &study.Run{Seed: seed, Started: true, Curve: curve, Counted: len(curve), SeedTrainings: map[string]study.SeedTraining{},
 			Config: search.Config{Budget: 3}}
 		r.Best, r.HasBest = search.Record{Result: search.Result{ValAccuracy: curve[len(curve)-1]}}, true
 		return r
 	}
 	rn := run(0, 60, 60, 61)
-	rn.Seeds["resnet18"] = study.SeedTraining{ValAccuracy: 60, TrainSeed: 7}
+	rn.SeedTrainings["resnet18"] = study.SeedTraining{ValAccuracy: 60, TrainSeed: 7}
 	d := &study.Dataset{Name: "addnist", Classes: 20, Seeds: []int{0, 1},
 		Methods: []*study.MethodRuns{
 			{Method: study.RandomSearch, Runs: []*study.Run{run(0, 10, 20, 20), run(1, 15, 15, 30)}},

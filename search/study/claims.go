@@ -78,7 +78,7 @@ func (d *Dataset) Claims() []Claim {
 	searching := len(re.Missing) > 0
 	for _, r := range re.Runs {
 		searching = searching || !r.SearchDone()
-		if s, ok := r.Seeds["resnet18"]; ok && r.SearchDone() && r.HasBest {
+		if s, ok := r.SeedTrainings["resnet18"]; ok && r.SearchDone() && r.HasBest {
 			seedPairs = append(seedPairs, Pair{Seed: r.Seed, A: r.Best.ValAccuracy, B: s.ValAccuracy})
 		}
 	}

@@ -109,8 +109,8 @@ type Run struct {
 	FinalSeconds float64
 	// CachedSeeds counts seed trainings read from the seed cache.
 	CachedSeeds int
-	// Seeds are the validation accuracies of the seed trainings in the log, by seed name.
-	Seeds map[string]SeedTraining
+	// SeedTrainings are the trainings of seed architectures in the log (origin seed:NAME), by seed name.
+	SeedTrainings map[string]SeedTraining
 }
 
 // SeedTraining is the training of a seed architecture in a run's log (origin seed:NAME).
@@ -367,7 +367,7 @@ func (d *Dataset) ResNet18Seed() Stats {
 	var xs []float64
 	for _, m := range d.Methods {
 		for _, r := range m.Runs {
-			if s, ok := r.Seeds["resnet18"]; ok && !seen[s.TrainSeed] {
+			if s, ok := r.SeedTrainings["resnet18"]; ok && !seen[s.TrainSeed] {
 				seen[s.TrainSeed] = true
 				xs = append(xs, s.ValAccuracy)
 			}
@@ -536,7 +536,7 @@ func seedNumber(name string) (int, bool) {
 
 // readRun reads a run directory and derives its summary.
 func readRun(dir string, seed int) (*Run, error) {
-	r := &Run{Seed: seed, Dir: dir, Seeds: map[string]SeedTraining{}}
+	r := &Run{Seed: seed, Dir: dir, SeedTrainings: map[string]SeedTraining{}}
 	cfgPath := filepath.Join(dir, search.ConfigFile)
 	if _, err := os.Stat(cfgPath); errors.Is(err, fs.ErrNotExist) {
 		return r, nil
@@ -565,7 +565,7 @@ func readRun(dir string, seed int) (*Run, error) {
 			r.Failed++
 		}
 		if rec.Origin.Kind == search.SeedTraining {
-			r.Seeds[rec.Origin.Seed] = SeedTraining{Index: rec.Index, ValAccuracy: rec.ValAccuracy, TrainSeed: rec.TrainSeed, Cached: rec.Cached}
+			r.SeedTrainings[rec.Origin.Seed] = SeedTraining{Index: rec.Index, ValAccuracy: rec.ValAccuracy, TrainSeed: rec.TrainSeed, Cached: rec.Cached}
 			if rec.Cached {
 				r.CachedSeeds++
 			}

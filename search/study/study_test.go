@@ -133,7 +133,7 @@ func TestReadFinishedDataset(t *testing.T) {
 	}
 	for _, m := range []study.Method{study.REMix, study.RN18} {
 		for _, r := range d.Method(m).Runs {
-			if r.CachedSeeds < 1 || !r.Seeds["resnet18"].Cached {
+			if r.CachedSeeds < 1 || !r.SeedTrainings["resnet18"].Cached {
 				t.Errorf("%s: the ResNet-18 seed should come from the cache (%d cached)", r.Dir, r.CachedSeeds)
 			}
 		}
@@ -228,8 +228,8 @@ func TestClaims(t *testing.T) {
 	c := byDataset["addnist"][1]
 	for _, p := range c.Comparison.Pairs {
 		r := s.Dataset("addnist").Method(study.RERN18).Run(p.Seed)
-		if p.A != r.Best.ValAccuracy || p.B != r.Seeds["resnet18"].ValAccuracy || p.A < p.B {
-			t.Errorf("seed %d: pair %+v, run best %v seed %v", p.Seed, p, r.Best.ValAccuracy, r.Seeds["resnet18"].ValAccuracy)
+		if p.A != r.Best.ValAccuracy || p.B != r.SeedTrainings["resnet18"].ValAccuracy || p.A < p.B {
+			t.Errorf("seed %d: pair %+v, run best %v seed %v", p.Seed, p, r.Best.ValAccuracy, r.SeedTrainings["resnet18"].ValAccuracy)
 		}
 	}
 	// MultNIST: what is missing is said.
