@@ -7,6 +7,7 @@
 #
 #   bash scripts/reproduction-report.sh
 #   RESULTS=results OUT=out/check/REPRODUCTION.md FIGURES=out/check/img bash scripts/reproduction-report.sh
+# With the default OUT it also writes the table into the README, between its reproduction-table markers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -19,7 +20,12 @@ FIGURES=${FIGURES:-docs/img}
 # whose searches start their worker processes from it.
 bin=out/reproduction-report/einspace
 go build -o "$bin" ./cmd/einspace
-"$bin" reproduction --results "$RESULTS" --out "$OUT" --figures "$FIGURES"
+# The README's copy of the table is rewritten only with the default report (README= to skip it).
+readme=()
+if [ "$OUT" = docs/REPRODUCTION.md ] && [ -n "${README-README.md}" ]; then
+  readme=(--readme "${README-README.md}")
+fi
+"$bin" reproduction --results "$RESULTS" --out "$OUT" --figures "$FIGURES" "${readme[@]}"
 
 if [ ! -d browser/node_modules/playwright-core ]; then
   (cd browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

@@ -24,6 +24,7 @@ folder holds so far, and says what is missing. RESULTS/PROTOCOL.md is included v
 	results := fs.String("results", "results", "the results `folder`: <dataset>/<method>/seed-<n>/ run directories, baseline/, seed-cache/")
 	out := fs.String("out", filepath.Join("docs", "REPRODUCTION.md"), "the Markdown `file` to write")
 	figures := fs.String("figures", "", "the `folder` of the chart pages (default: img/ beside --out)")
+	readme := fs.String("readme", "", "also write the table into this Markdown `file`, between its lines\n"+readmeBegin+" and "+readmeEnd)
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
@@ -62,6 +63,12 @@ folder holds so far, and says what is missing. RESULTS/PROTOCOL.md is included v
 	if err := os.WriteFile(*out, md, 0o644); err != nil {
 		return err
 	}
+	if *readme != "" {
+		if err := writeReadmeTable(*readme, s, filepath.ToSlash(*out)); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "wrote the table into %s\n", *readme)
+	}
 	runs, finished := 0, 0
 	for _, d := range s.Datasets {
 		for _, m := range d.Methods {
@@ -71,6 +78,36 @@ folder holds so far, and says what is missing. RESULTS/PROTOCOL.md is included v
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (%d datasets, %d runs, %d finished)\n", *out, len(s.Datasets), runs, finished)
 	return nil
+}
+
+// The lines between which --readme writes the table.
+const (
+	readmeBegin = "<!-- reproduction table: begin (written by einspace reproduction --readme) -->"
+	readmeEnd   = "<!-- reproduction table: end -->"
+)
+
+// writeReadmeTable replaces what lies between readmeBegin and readmeEnd in the file at path by the table
+// beside the paper's, with a line pointing to the full report, so that the README shows the same numbers
+// as the report without a copy kept by hand.
+func writeReadmeTable(path string, s *study.Study, report string) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	text := string(old)
+	begin, end := strings.Index(text, readmeBegin), strings.Index(text, readmeEnd)
+	if begin < 0 || end < begin {
+		return usagef("--readme %s: the file has no %q line followed by %q, between which the table goes", path, readmeBegin, readmeEnd)
+	}
+	var b bytes.Buffer
+	b.WriteString(readmeBegin + "\n\n")
+	mdHeader(&b, study.TableHeader())
+	for _, row := range s.Table() {
+		mdRow(&b, row.Texts()...)
+	}
+	fmt.Fprintf(&b, "\nTest accuracy (%%), ours as mean ± std over the finished seeds (n), beside the paper's; the protocol, "+
+		"the figures, the compute and the claims tested are in [%s](%s).\n\n", report, report)
+	return os.WriteFile(path, []byte(text[:begin]+b.String()+text[end:]), 0o644)
 }
 
 // figureName is the file of a dataset's chart page (ext ".html") or its picture (".png").

@@ -188,11 +188,35 @@ func TestReproductionWithoutProtocol(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "REPORT.md")
-	_, stderr, status := runCLI(t, "", "reproduction", "--results", results, "--out", out, "--figures", filepath.Join(dir, "figs"))
+	readme := filepath.Join(dir, "README.md")
+	before, after := "# A project\n\nIntro.\n\n", "\n## Next section\n"
+	if err := os.WriteFile(readme, []byte(before+readmeBegin+"\nan old table\n"+readmeEnd+after), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, status := runCLI(t, "", "reproduction", "--results", results, "--out", out, "--figures", filepath.Join(dir, "figs"), "--readme", readme)
 	if status != 0 {
 		t.Fatalf("status %d: %s", status, stderr)
 	}
-	b, err := os.ReadFile(out)
+	// The README keeps everything around the markers, and the table between them is the report's.
+	b, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	if !strings.HasPrefix(text, before+readmeBegin+"\n") || !strings.HasSuffix(text, readmeEnd+after) ||
+		strings.Contains(text, "an old table") || !strings.Contains(text, "| AddNIST | – · paper 93.36 | – · paper 10.13 |") ||
+		!strings.Contains(text, "]("+filepath.ToSlash(out)+")") {
+		t.Errorf("README after --readme:\n%s", text)
+	}
+	// A file without the markers is refused, and left as it was.
+	if err := os.WriteFile(readme, []byte("no markers\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, status = runCLI(t, "", "reproduction", "--results", results, "--out", out, "--figures", filepath.Join(dir, "figs"), "--readme", readme)
+	if b, _ := os.ReadFile(readme); status != 2 || !strings.Contains(stderr, "has no") || string(b) != "no markers\n" {
+		t.Errorf("README without markers: status %d, stderr %q, file %q", status, stderr, b)
+	}
+	b, err = os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
