@@ -84,7 +84,13 @@ run_job() {
 
 case "${1:-}" in
   list)
-    for j in $(jobs); do if done_job "$j"; then echo "done    $j"; else echo "pending $j"; fi; done
+    for j in $(jobs); do
+      if done_job "$j"; then state=done
+      elif [ -s "$RESULTS/$j/evaluations.jsonl" ]; then state="$(wc -l <"$RESULTS/$j/evaluations.jsonl") records"
+      else state=pending
+      fi
+      printf '%-12s %s\n' "$state" "$j"
+    done
     ;;
   "")
     go build -o "$BIN" ./cmd/einspace
