@@ -15,6 +15,8 @@
 # built with the toolchain at DIR, alternated with the others
 # (for example the unpatched go1.27.3, to measure what patches/ cost: it runs with
 # EINSPACE_ALLOW_UNPATCHED_SIMD=1 and may crash at random, docs/ARCHSIMD-PART-LOADS.md).
+# BASELINE_BACKEND=pristine instead times the Go side built against the pristine GoMLX backend, without
+# patches/gomlx-compute-*.patch (docs/BACKEND-PATCHES.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -32,6 +34,9 @@ go build -o "$OUT/trainstep" ./bench/trainstep
 if [ -n "${BASELINE_GOROOT:-}" ]; then
   "$BASELINE_GOROOT/bin/go" build -o "$OUT/trainstep-baseline" ./bench/trainstep
   echo "baseline go: $("$BASELINE_GOROOT/bin/go" version) at $BASELINE_GOROOT"
+elif [ "${BASELINE_BACKEND:-}" = pristine ]; then
+  GOWORK=off GOFLAGS=-mod=mod go build -o "$OUT/trainstep-baseline" ./bench/trainstep
+  echo "baseline: the same toolchain, the pristine GoMLX backend (without patches/gomlx-compute-*.patch)"
 fi
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p')), $(grep -o -w 'avx2\|avx512f\|avx512_bf16' /proc/cpuinfo | sort -u | tr '\n' ' '), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -59,7 +64,7 @@ for round in $(seq 1 "$ROUNDS"); do
     [ "$round" = 1 ] && echo "$arch" | sed "s/^{/{\"seed_name\": \"$seed\", /" >>"$OUT/archs.jsonl"
     echo "round $round $seed: go ($GO_STEPS steps) ..." >&2
     "$OUT/trainstep" --seed "$seed" --steps "$GO_STEPS" --warmup 1 | sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"go\", /" >>"$OUT/results.jsonl"
-    if [ -n "${BASELINE_GOROOT:-}" ]; then
+    if [ -x "$OUT/trainstep-baseline" ]; then
       echo "round $round $seed: go baseline ($GO_STEPS steps) ..." >&2
       EINSPACE_ALLOW_UNPATCHED_SIMD=1 "$OUT/trainstep-baseline" --seed "$seed" --steps "$GO_STEPS" --warmup 1 |
         sed "s/^{/{\"round\": $round, \"seed_name\": \"$seed\", \"side\": \"go-baseline\", /" >>"$OUT/results.jsonl" ||

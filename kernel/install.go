@@ -102,7 +102,41 @@ func Install(ctx context.Context, o InstallOptions) (string, error) {
 	if err := installECharts(log, o.JupyterDataDir); err != nil {
 		return "", err
 	}
-	return writeKernelSpec(log, repo, gobin, goroot, o.JupyterDataDir)
+	modules, err := workspaceModules(ctx, repo)
+	if err != nil {
+		return "", err
+	}
+	if len(modules) == 0 {
+		fmt.Fprintln(log, "kernel install: GOWORK is not set, so notebook cells build against the pristine GoMLX backend "+
+			"(the same numbers, slower); source scripts/env.sh first for the patched one (scripts/setup-backend.sh)")
+	}
+	return writeKernelSpec(log, repo, gobin, goroot, modules, o.JupyterDataDir)
+}
+
+// workspaceModules lists the modules other than the checkout that the workspace named by GOWORK uses:
+// the patched copy of the GoMLX backend scripts/setup-backend.sh makes (docs/BACKEND-PATCHES.md). Cells
+// are built in a workspace of GoNB's, which uses them too. Empty when GOWORK is not set.
+func workspaceModules(ctx context.Context, repo string) ([]string, error) {
+	work := os.Getenv("GOWORK")
+	if work == "" || work == "off" {
+		return nil, nil
+	}
+	cmd := exec.CommandContext(ctx, "go", "work", "edit", "-json", work)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("kernel install: read the workspace GOWORK=%s: %w", work, err)
+	}
+	var ws struct{ Use []struct{ DiskPath string } }
+	if err := json.Unmarshal(out, &ws); err != nil {
+		return nil, fmt.Errorf("kernel install: read the workspace GOWORK=%s: %w", work, err)
+	}
+	var modules []string
+	for _, u := range ws.Use {
+		if dir := filepath.Clean(u.DiskPath); dir != filepath.Clean(repo) {
+			modules = append(modules, dir)
+		}
+	}
+	return modules, nil
 }
 
 // repoDir returns the checkout: dir, or the directory of this module's go.mod above the working directory.
@@ -239,10 +273,12 @@ type kernelSpec struct {
 }
 
 // KernelSpec returns the kernel.json Install writes for a checkout, with GoNB and the Go tools in gobin
-// and the project's toolchain at goroot, first on PATH and never switched (GOTOOLCHAIN=local). GOFLAGS is
-// emptied: the project's -mod=mod is not allowed in workspace mode. EINSPACE_ECHARTS points at the
-// checkout's ECharts cache, since notebooks may live outside the checkout.
-func KernelSpec(repo, gobin, goroot string) ([]byte, error) {
+// and the project's toolchain at goroot, first on PATH and never switched (GOTOOLCHAIN=local). GoNB's
+// workspace uses the checkout and modules (the patched backend of scripts/setup-backend.sh); GOFLAGS and
+// GOWORK are emptied, so that a Jupyter started from a shell that sourced scripts/env.sh does not hand its
+// settings to GoNB, which keeps a go.work of its own. EINSPACE_ECHARTS points at the checkout's ECharts
+// cache, since notebooks may live outside the checkout.
+func KernelSpec(repo, gobin, goroot string, modules []string) ([]byte, error) {
 	dirs := []string{filepath.Join(goroot, "bin"), gobin}
 	dirs = append(dirs, filepath.SplitList(os.Getenv("PATH"))...)
 	seen := map[string]bool{}
@@ -255,7 +291,7 @@ func KernelSpec(repo, gobin, goroot string) ([]byte, error) {
 	}
 	path := strings.Join(kept, string(os.PathListSeparator))
 	spec := kernelSpec{
-		Argv:          []string{filepath.Join(gobin, "gonb"), "--kernel", "{connection_file}", "--logtostderr", "-go_work=" + repo},
+		Argv:          []string{filepath.Join(gobin, "gonb"), "--kernel", "{connection_file}", "--logtostderr", "-go_work=" + strings.Join(append([]string{repo}, modules...), ",")},
 		DisplayName:   "Go (einspace)",
 		Language:      "go",
 		InterruptMode: "message",
@@ -263,6 +299,7 @@ func KernelSpec(repo, gobin, goroot string) ([]byte, error) {
 			"GOTOOLCHAIN":  "local",
 			"GOEXPERIMENT": GoExperiment,
 			"GOFLAGS":      "",
+			"GOWORK":       "",
 			"PATH":         path,
 			// cells run in the notebook's directory, which may be outside the checkout
 			viz.EChartsEnv: filepath.Join(repo, ".cache", "echarts", "echarts.min.js"),
@@ -287,7 +324,7 @@ func jupyterDataDir(dir string) (string, error) {
 	return dir, nil
 }
 
-func writeKernelSpec(log io.Writer, repo, gobin, goroot, dataDir string) (string, error) {
+func writeKernelSpec(log io.Writer, repo, gobin, goroot string, modules []string, dataDir string) (string, error) {
 	dataDir, err := jupyterDataDir(dataDir)
 	if err != nil {
 		return "", err
@@ -296,7 +333,7 @@ func writeKernelSpec(log io.Writer, repo, gobin, goroot, dataDir string) (string
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	spec, err := KernelSpec(repo, gobin, goroot)
+	spec, err := KernelSpec(repo, gobin, goroot, modules)
 	if err != nil {
 		return "", err
 	}

@@ -124,7 +124,7 @@ func TestLoadEChartsOutsideNotebookIsNoOp(t *testing.T) {
 }
 
 func TestKernelSpec(t *testing.T) {
-	raw, err := kernel.KernelSpec("/src/einspace", "/opt/go/bin", "/cache/go1.27.3-safe-simd")
+	raw, err := kernel.KernelSpec("/src/einspace", "/opt/go/bin", "/cache/go1.27.3-safe-simd", []string{"/cache/gomlx-compute-patched"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,11 +135,11 @@ func TestKernelSpec(t *testing.T) {
 	if err := json.Unmarshal(raw, &spec); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"/opt/go/bin/gonb", "--kernel", "{connection_file}", "--logtostderr", "-go_work=/src/einspace"}
+	want := []string{"/opt/go/bin/gonb", "--kernel", "{connection_file}", "--logtostderr", "-go_work=/src/einspace,/cache/gomlx-compute-patched"}
 	if fmt.Sprint(spec.Argv) != fmt.Sprint(want) {
 		t.Errorf("argv = %q, want %q", spec.Argv, want)
 	}
-	for k, v := range map[string]string{"GOTOOLCHAIN": "local", "GOEXPERIMENT": "simd", "GOFLAGS": "",
+	for k, v := range map[string]string{"GOTOOLCHAIN": "local", "GOEXPERIMENT": "simd", "GOFLAGS": "", "GOWORK": "",
 		viz.EChartsEnv: "/src/einspace/.cache/echarts/echarts.min.js"} {
 		if got, ok := spec.Env[k]; !ok || got != v {
 			t.Errorf("env %s = %q, want %q", k, got, v)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -111,8 +112,27 @@ func run(seed, archText string, batch, classes, steps, warmup int) error {
 		"peak_rss_mb":       round(float64(peakRSSKiB())/1024, 1),
 		"loss":              round(loss, 4),
 		"page_faults_step":  faultsPerStep,
+		"backend_module":    backendModule(),
 	}
 	return json.NewEncoder(os.Stdout).Encode(out)
+}
+
+// backendModule says which build of the GoMLX backend this program has: the module version, or "patched"
+// when it was built in the workspace of scripts/setup-backend.sh, whose copy of the module has no version.
+func backendModule() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	for _, d := range info.Deps {
+		if d.Path == "github.com/gomlx/compute" {
+			if d.Version == "(devel)" {
+				return d.Path + " patched (scripts/setup-backend.sh)"
+			}
+			return d.Path + " " + d.Version
+		}
+	}
+	return "unknown"
 }
 
 func round(x float64, digits int) float64 {
