@@ -23,6 +23,10 @@ type Config struct {
 	MaxDuration time.Duration
 	// EvalBatchSize is the batch size of evaluation (0: BatchSize).
 	EvalBatchSize int
+	// StepsPerEpoch, when positive and smaller than the training split's batches, trains each epoch on
+	// only its first StepsPerEpoch batches (of that epoch's shuffle): a shorter training with the whole
+	// learning-rate schedule, for a compute budget per architecture (search.Budget.FullFLOPs).
+	StepsPerEpoch int
 	Seed          uint64 // shuffling of the training data
 	// StartEpoch is the number of epochs a resumed run has already completed (ResumeRun): training
 	// begins with epoch StartEpoch+1, with the learning rate and data order an uninterrupted run would
@@ -167,7 +171,11 @@ type feeder struct {
 }
 
 func newFeeder(train Dataset, size int, cfg Config) *feeder {
-	f := &feeder{train: train, size: size, batch: cfg.BatchSize, steps: train.Len() / cfg.BatchSize,
+	steps := train.Len() / cfg.BatchSize
+	if cfg.StepsPerEpoch > 0 {
+		steps = min(steps, cfg.StepsPerEpoch)
+	}
+	f := &feeder{train: train, size: size, batch: cfg.BatchSize, steps: steps,
 		order: make([]int, train.Len()), r: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
 		images: make([]float32, cfg.BatchSize*size), labels: make([]int32, cfg.BatchSize)}
 	for i := range f.order {

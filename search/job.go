@@ -33,6 +33,11 @@ type Budget struct {
 	MaxSeconds float64 `json:"max_seconds,omitempty"`
 	BatchSize  int     `json:"batch_size,omitempty"` // 0: 256
 	LR         float64 `json:"lr,omitempty"`         // initial learning rate, cosine-annealed per epoch; 0: 0.04
+	// FullFLOPs is a compute budget that does not depend on the machine: an architecture of at most this
+	// many multiply-adds per image (its analytic count) trains on every batch; a heavier one trains each
+	// epoch on the fraction FullFLOPs/FLOPs of its batches, so that no evaluation computes more than one
+	// of FullFLOPs would (0: no budget).
+	FullFLOPs int64 `json:"full_flops,omitempty"`
 }
 
 // The paper's batch size and learning rate, which a zero Budget field stands for.
@@ -57,6 +62,15 @@ func (b Budget) LearningRate() float64 {
 	return PaperLR
 }
 
+// StepsPerEpoch is how many batches of an epoch of steps an architecture of flops multiply-adds per image
+// trains on under the budget: all of them up to FullFLOPs, fewer in proportion above it, at least one.
+func (b Budget) StepsPerEpoch(steps int, flops int64) int {
+	if b.FullFLOPs <= 0 || flops <= b.FullFLOPs {
+		return steps
+	}
+	return max(1, int(float64(steps)*float64(b.FullFLOPs)/float64(flops)))
+}
+
 // HardLimit is when a worker process still evaluating a job of this budget is killed: the cap plus time
 // to score the partial epoch (half the cap, at least 30 s). Zero when the budget has no cap.
 func (b Budget) HardLimit() time.Duration {
@@ -77,6 +91,9 @@ func (b Budget) Check() error {
 	}
 	if b.BatchSize < 0 {
 		errs = append(errs, fmt.Errorf("batch_size %d: want 0 (the paper's 256) or more", b.BatchSize))
+	}
+	if b.FullFLOPs < 0 {
+		errs = append(errs, fmt.Errorf("full_flops %d: want 0 (no compute budget) or more", b.FullFLOPs))
 	}
 	if b.LR < 0 || math.IsNaN(b.LR) || math.IsInf(b.LR, 0) {
 		errs = append(errs, fmt.Errorf("lr %v: want 0 (the paper's 0.04) or a positive learning rate", b.LR))
@@ -123,6 +140,9 @@ type Epoch struct {
 	TrainAccuracy float64 `json:"train_accuracy"` // percent
 	ValAccuracy   float64 `json:"val_accuracy"`   // percent; test accuracy for a final job
 	Seconds       float64 `json:"seconds"`        // wall time of the epoch
+	// Steps is the number of batches the epoch trained on: fewer than a full epoch's when the budget's
+	// FullFLOPs shortened it or its wall-clock cap ran out (older logs: 0, unknown).
+	Steps int `json:"steps,omitempty"`
 }
 
 // Result is what an evaluation produced. A non-empty Failure means the architecture failed (NaN, panic,

@@ -137,6 +137,22 @@ func TestBudgetDefaultsAndLimits(t *testing.T) {
 	}
 }
 
+func TestStepsPerEpochUnderTheComputeBudget(t *testing.T) {
+	b := Budget{Epochs: 2, FullFLOPs: 1000}
+	for _, c := range []struct {
+		steps int
+		flops int64
+		want  int
+	}{{62, 500, 62}, {62, 1000, 62}, {62, 2000, 31}, {62, 3000, 20}, {62, 1_000_000, 1}} {
+		if got := b.StepsPerEpoch(c.steps, c.flops); got != c.want {
+			t.Errorf("%d steps at %d FLOPs under a budget of 1000: %d, want %d", c.steps, c.flops, got, c.want)
+		}
+	}
+	if got := (Budget{Epochs: 2}).StepsPerEpoch(62, 1<<40); got != 62 {
+		t.Errorf("no budget: %d steps, want all 62", got)
+	}
+}
+
 func TestFinalBudgetKeepsTheProtocolAndScalesTheCap(t *testing.T) {
 	cfg := smallConfig(RegularisedEvolution, nil)
 	cfg.Train = Budget{Epochs: 2, MaxSeconds: 30, BatchSize: 64, LR: 0.02}

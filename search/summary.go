@@ -56,6 +56,9 @@ func (s *Summary) Overview() []Fact {
 	facts = append(facts, Fact{"data", fmt.Sprintf("%s, input %s, %d classes (data seed %d)", c.Data.Name, c.Input, c.Classes, c.Data.Seed)})
 	train := fmt.Sprintf("%d epochs per evaluation, %d final epochs, batch %d, learning rate %g", c.Train.Epochs, c.FinalEpochs,
 		c.Train.Batch(), c.Train.LearningRate())
+	if c.Train.FullFLOPs > 0 {
+		train += fmt.Sprintf(", fewer batches above %d multiply-adds per image", c.Train.FullFLOPs)
+	}
 	if c.Train.MaxSeconds > 0 {
 		train += fmt.Sprintf(", at most %g s each", c.Train.MaxSeconds)
 	}

@@ -37,6 +37,7 @@ type searchFlags struct {
 	epochs, subset, workers          int
 	batch, val, test                 int
 	lr                               float64
+	fullFLOPs                        int64
 	seedCache                        string
 	inFlight, finalEpochs, maxNodes  int
 	maxSeconds, pc, crossMutation    float64
@@ -61,6 +62,7 @@ func newSearchFlags(fs *flag.FlagSet) *searchFlags {
 	fs.Float64Var(&f.maxSeconds, "max-seconds", 0, "wall-time cap of one training run in seconds (0: none)")
 	fs.IntVar(&f.batch, "batch", search.PaperBatchSize, "batch size of training")
 	fs.Float64Var(&f.lr, "lr", search.PaperLR, "initial learning rate, cosine-annealed per epoch")
+	fs.Int64Var(&f.fullFLOPs, "full-flops", 0, "compute budget: an architecture of more multiply-adds per image trains each epoch on\nthe fraction full-flops/its FLOPs of the batches (0: none)")
 	fs.IntVar(&f.subset, "subset", 5000, "training examples (validation and test get a fifth each unless --val, --test; 0: the full dataset)")
 	fs.IntVar(&f.val, "val", 0, "validation examples (0: a fifth of --subset, or all with --subset 0)")
 	fs.IntVar(&f.test, "test", 0, "test examples, for the final training (0: a fifth of --subset, or all with --subset 0; -1: all)")
@@ -119,10 +121,12 @@ func (f *searchFlags) config() (search.Config, error) {
 		return cfg, usagef("--batch must be at least 1, got %d", f.batch)
 	case !(f.lr > 0) || math.IsInf(f.lr, 1):
 		return cfg, usagef("--lr must be a positive learning rate, got %v", f.lr)
+	case f.fullFLOPs < 0:
+		return cfg, usagef("--full-flops must be 0 (no budget) or more, got %d", f.fullFLOPs)
 	case f.val < 0:
 		return cfg, usagef("--val must be 0 (a fifth of --subset) or more, got %d", f.val)
 	}
-	cfg.Train = search.Budget{Epochs: f.epochs, MaxSeconds: f.maxSeconds}
+	cfg.Train = search.Budget{Epochs: f.epochs, MaxSeconds: f.maxSeconds, FullFLOPs: f.fullFLOPs}
 	if f.batch != search.PaperBatchSize { // the paper's values are stored as zero, as in older configurations
 		cfg.Train.BatchSize = f.batch
 	}

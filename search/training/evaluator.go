@@ -78,6 +78,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, job search.Job) (search.Result
 		train, val = split(ds.TrainVal()), split(ds.Test)
 	}
 	stats := arch.Stats()
+	if steps := train.Len() / cfg.BatchSize; steps > 0 {
+		cfg.StepsPerEpoch = job.Budget.StepsPerEpoch(steps, stats.FLOPs)
+	}
 	res, err := model.Train(ctx, train, val, cfg, func(m models.EpochMetrics) {
 		ep := EpochOf(m)
 		e.logf("job %s epoch %d: loss %.4f, train %.2f%%, val %.2f%% (%v)", job.ID, ep.Epoch, m.TrainLoss,
@@ -113,7 +116,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, job search.Job) (search.Result
 // search.Epoch keeps percentages; a non-finite loss is recorded as 0.
 func EpochOf(m models.EpochMetrics) search.Epoch {
 	return search.Epoch{Epoch: m.Epoch, TrainLoss: finite(m.TrainLoss), TrainAccuracy: 100 * m.TrainAccuracy,
-		ValAccuracy: 100 * m.ValAccuracy, Seconds: m.Duration.Seconds()}
+		ValAccuracy: 100 * m.ValAccuracy, Seconds: m.Duration.Seconds(), Steps: m.Steps}
 }
 
 func finite(v float64) float64 {

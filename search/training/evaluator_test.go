@@ -88,6 +88,28 @@ func TestTimeCapCountsModelBuilding(t *testing.T) {
 	}
 }
 
+// TestComputeBudgetShortensHeavyArchitectures: under a budget of FullFLOPs multiply-adds per image, an
+// architecture twice as heavy trains each epoch on half its batches, and one within it on all of them.
+func TestComputeBudgetShortensHeavyArchitectures(t *testing.T) {
+	ev := &Evaluator{}
+	arch := "sequential(computation<linear16>, computation<leakyrelu>)" // 1·28·28·16 multiply-adds per image
+	job := search.Job{ID: "x", Arch: arch, Input: "1x28x28", Data: search.DataSpec{Name: "mnist", Seed: 1, Train: 128, Val: 32, Test: 32},
+		Budget: search.Budget{Epochs: 2, BatchSize: 16, FullFLOPs: 28 * 28 * 16 / 2}}
+	res, err := ev.Evaluate(context.Background(), job)
+	if err != nil || res.Failed() || len(res.Epochs) != 2 {
+		t.Fatalf("result %+v, error %v", res, err)
+	}
+	for _, e := range res.Epochs {
+		if e.Steps != 4 {
+			t.Errorf("epoch %d trained %d steps, want 4 of the 8 (the architecture is twice the budget)", e.Epoch, e.Steps)
+		}
+	}
+	job.Budget.FullFLOPs = 28 * 28 * 16
+	if res, err = ev.Evaluate(context.Background(), job); err != nil || res.Epochs[0].Steps != 8 {
+		t.Fatalf("within the budget: %+v, %v; want all 8 steps", res.Epochs, err)
+	}
+}
+
 // TestBudgetSetsBatchAndLearningRate: a job's batch size and learning rate are the ones its budget
 // names: 64 examples in batches of 16 take 4 steps an epoch, which a training of the paper's batch of
 // 256 could not even start.
