@@ -23,8 +23,8 @@ RESULTS=results
 BIN=$WORK/bin/einspace
 
 # The protocol (results/PROTOCOL.md): the same for every method.
-PROTOCOL=(--subset 4000 --val 1000 --test -1 --epochs 2 --batch 64 --lr 0.04 --max-seconds 360
-  --final-epochs 4 --max-params 22421120 --max-flops 601183744 --population 8 --tournament 3 --budget 24
+PROTOCOL=(--subset 4000 --val 1000 --test -1 --epochs 2 --batch 64 --lr 0.04 --full-flops 260560896
+  --max-seconds 900 --final-epochs 4 --max-params 22421120 --max-flops 601183744 --population 8 --tournament 3 --budget 24
   --workers 1 --in-flight 1 --seed-cache "$RESULTS/seed-cache" --quiet)
 
 # jobs lists the plan in the order it runs: for each (dataset, search seed), the ResNet-18 reference
