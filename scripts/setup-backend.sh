@@ -35,7 +35,12 @@ if [ "$(cat "$marker" 2>/dev/null)" != "$want" ]; then
   cp -R "$dir/." "$tmp/"
   chmod -R u+w "$tmp"
   for p in "${patches[@]}"; do
-    if ! patch -d "$tmp" -p1 --batch --forward --quiet <"$p" >&2; then
+    if command -v patch >/dev/null; then
+      applied() { patch -d "$tmp" -p1 --batch --forward --quiet <"$p" >&2; }
+    else # a machine without patch(1): git applies a unified diff too
+      applied() { (cd "$tmp" && GIT_CEILING_DIRECTORIES="$tmp" git apply -p1 "$p" >&2); }
+    fi
+    if ! applied; then
       echo "setup-backend: $p does not apply to $module@$version" >&2
       exit 1
     fi
