@@ -28,11 +28,13 @@ const foreignErrors = [/nbextensions\/widgets\//, /favicon/, /^Comm promise not 
 let jupyter, browser, work;
 
 before(async () => {
-  // A copy of the notebooks, so that nothing the page does can touch the repository's files, and a
-  // fresh results folder, so that resumable notebooks (04) run from the start.
+  // A copy of the notebooks, so that nothing the page does can touch the repository's files; beside it
+  // a copy of the repository's results/ (notebook 04 reads the CPU reproduction from ../results), and a
+  // fresh folder for the notebooks' own runs, so that resumable notebooks (04) run from the start.
   work = mkdtempSync(join(tmpdir(), 'einspace-browser-'));
   cpSync(join(repo, 'notebooks'), join(work, 'notebooks'), { recursive: true, filter: (p) => !p.endsWith('.go') });
-  process.env.EINSPACE_NOTEBOOK_RESULTS = join(work, 'results');
+  cpSync(join(repo, 'results'), join(work, 'results'), { recursive: true });
+  process.env.EINSPACE_NOTEBOOK_RESULTS = join(work, 'notebook-runs');
   jupyter = await startJupyter(join(work, 'notebooks'));
   browser = await launchBrowser(1400, 1000);
   mkdirSync(outDir, { recursive: true });
