@@ -28,6 +28,8 @@ TORCH_STEPS=${TORCH_STEPS:-5}
 THREADS=${THREADS:-2}
 OUT=${OUT:-$(mktemp -d /tmp/train_vs_torch.XXXXXX)}
 mkdir -p "$OUT"
+: >"$OUT/results.jsonl" # this run's rows only, even in an OUT used before
+: >"$OUT/archs.jsonl"
 
 go build -o bin/einspace ./cmd/einspace
 go build -o "$OUT/trainstep" ./bench/trainstep
