@@ -105,7 +105,8 @@ func writeReadmeTable(path string, s *study.Study, report string) error {
 	for _, row := range s.Table() {
 		mdRow(&b, row.Texts()...)
 	}
-	fmt.Fprintf(&b, "\nTest accuracy (%%), ours as mean ± std over the finished seeds (n), beside the paper's; the protocol, "+
+	fmt.Fprintf(&b, "\nTest accuracy (%%), ours as mean ± std over the finished seeds (n), beside the paper's; our random sampling "+
+		"is the validation accuracy of every architecture the random searches sampled, under the search protocol. The protocol, "+
 		"the figures, the compute and the claims tested are in [%s](%s).\n\n", report, report)
 	return os.WriteFile(path, []byte(text[:begin]+b.String()+text[end:]), 0o644)
 }
