@@ -29,7 +29,8 @@ PROTOCOL=(--subset 4000 --val 1000 --test -1 --epochs 2 --batch 64 --lr 0.04 --f
 
 # jobs lists the plan in the order it runs: for each (dataset, search seed), the ResNet-18 reference
 # first (it trains the seed the seeded searches then find in the cache), then the cheap searches, then
-# the seeded ones; the 8-epoch baselines after the first round.
+# the seeded ones; the 8-epoch baselines after the first round; last, random searches that only add
+# random samples.
 jobs() {
   for ds in addnist multnist; do
     for m in rn18 random re-scratch re-rn18 re-mix; do echo "$ds/$m/seed-0"; done
@@ -39,6 +40,9 @@ jobs() {
   for seed in 1 2; do
     for m in rn18 random re-scratch re-rn18 re-mix; do echo "addnist/$m/seed-$seed"; done
   done
+  # Random sampling is every architecture the random searches trained: two more random searches on
+  # MultNIST bring it to 72 samples there too (the issue asks for at least 50); they are cheap.
+  for seed in 1 2; do echo "multnist/random/seed-$seed"; done
 }
 
 done_job() {
