@@ -101,10 +101,7 @@ func writeReadmeTable(path string, s *study.Study, report string) error {
 	}
 	var b bytes.Buffer
 	b.WriteString(readmeBegin + "\n\n")
-	mdHeader(&b, study.TableHeader())
-	for _, row := range s.Table() {
-		mdRow(&b, row.Texts()...)
-	}
+	writeTableRows(&b, s)
 	fmt.Fprintf(&b, "\nTest accuracy (%%), ours as mean ± std over the finished seeds (n), beside the paper's; our random sampling "+
 		"is the validation accuracy of every architecture the random searches sampled, under the search protocol. The protocol, "+
 		"the figures, the compute and the claims tested are in [%s](%s).\n\n", report, report)
@@ -278,12 +275,17 @@ func configText(m *study.MethodRuns) string {
 	return text
 }
 
-func writeTable(b *bytes.Buffer, s *study.Study) {
-	b.WriteString("## Table 1 beside the paper\n\n")
+// writeTableRows writes the table beside the paper's Table 1, the report's and the README's.
+func writeTableRows(b *bytes.Buffer, s *study.Study) {
 	mdHeader(b, study.TableHeader())
 	for _, row := range s.Table() {
 		mdRow(b, row.Texts()...)
 	}
+}
+
+func writeTable(b *bytes.Buffer, s *study.Study) {
+	b.WriteString("## Table 1 beside the paper\n\n")
+	writeTableRows(b, s)
 	b.WriteString("\nTest accuracy (%). Each cell is ours, the mean ± sample standard deviation over the seeds whose run has " +
 		"finished (n seeds), then the paper's number (Table 1 of the paper, SPEC §8.1: one run per cell). " +
 		"*RN18* is ResNet-18 retrained with the same final protocol as every search's best (the `rn18` runs). " +
