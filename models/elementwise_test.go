@@ -80,11 +80,3 @@ func TestBinaryOpsComputeEveryNumber(t *testing.T) {
 		}
 	}
 }
-
-func randomFloats(r *rand.Rand, n int) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
-	}
-	return v
-}

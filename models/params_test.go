@@ -9,7 +9,12 @@ import (
 
 // randomImages returns n images of the shape drawn from N(0,1).
 func randomImages(r *rand.Rand, n int, shape grammar.Shape) []float32 {
-	x := make([]float32, n*int(shape.Size()))
+	return randomFloats(r, n*int(shape.Size()))
+}
+
+// randomFloats returns n numbers drawn from N(0,1).
+func randomFloats(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
 	for i := range x {
 		x[i] = float32(r.NormFloat64())
 	}

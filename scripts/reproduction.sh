@@ -19,8 +19,9 @@ source scripts/env.sh
 
 SLOTS=${SLOTS:-2}
 # A baseline keeps its checkpoints out of results/, so it resumes only on the machine that started it: run
-# it where it can finish in one sitting. BASELINE_PROCS=2, alone on a 2-core machine, trains it in about
-# 1.6 hours (8 epochs of 45,000 images at ~70 images/s) instead of about 2.5 on one core.
+# it where it can finish in one sitting, with BASELINE_PROCS=2 alone on a 2-core machine. It trains 8 epochs
+# of 45,000 images: at the 70 images/s bench/trainstep measures for ResNet-18 on 2 cores that is about 1.5
+# hours, but session 6's Intel machine, with 10-30% steal time, trained it at about 37 images/s (~2.7 hours).
 BASELINE_PROCS=${BASELINE_PROCS:-1}
 WORK=${WORK:-$HOME/.cache/einspace/reproduction}
 RESULTS=results
