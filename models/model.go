@@ -184,26 +184,32 @@ func hits(logits, labels *Node) *Node {
 // TrainStep runs one SGD step on a batch of images and labels at the current learning rate, and returns
 // the batch's mean loss and how many of its examples the network classified correctly before the step.
 func (m *Model) TrainStep(images []float32, labels []int32) (loss float64, correct int, err error) {
+	loss, correct, _, err = m.trainStep(images, labels)
+	return loss, correct, err
+}
+
+// trainStep is TrainStep, also returning the graph that ran the step.
+func (m *Model) trainStep(images []float32, labels []int32) (loss float64, correct int, g *Graph, err error) {
 	b := len(labels)
 	dims := append([]int{b}, m.Net.Arch.Input.Dims()...)
 	if b == 0 || len(images) != b*int(m.Net.Arch.Input.Size()) {
-		return 0, 0, fmt.Errorf("train step: %d image values for %d labels of shape %v", len(images), b, m.Net.Arch.Input)
+		return 0, 0, nil, fmt.Errorf("train step: %d image values for %d labels of shape %v", len(images), b, m.Net.Arch.Input)
 	}
 	if err := m.checkMemory(b, true); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if m.Store.GetVariable(lrPath) == nil {
 		if err := setLearningRate(m.Store, DefaultConfig().LR); err != nil {
-			return 0, 0, err
+			return 0, 0, nil, err
 		}
 	}
-	out, err := m.trainExec.Call(tensors.FromFlatDataAndDimensions(images, dims...),
+	out, g, err := m.trainExec.CallWithGraph(tensors.FromFlatDataAndDimensions(images, dims...),
 		tensors.FromFlatDataAndDimensions(labels, b))
 	if err != nil {
-		return 0, 0, fmt.Errorf("train step: %w", err)
+		return 0, 0, nil, fmt.Errorf("train step: %w", err)
 	}
 	defer finalize(out)
-	return float64(tensors.ToScalar[float32](out[0])), int(tensors.ToScalar[float32](out[1])), nil
+	return float64(tensors.ToScalar[float32](out[0])), int(tensors.ToScalar[float32](out[1])), g, nil
 }
 
 // SetLearningRate sets the learning rate of the following train steps (Train sets it every epoch).

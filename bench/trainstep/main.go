@@ -3,7 +3,9 @@
 // of random AddNIST-shaped images (3×28×28, 20 classes), after warm-up steps that include compiling the
 // graph. It prints one JSON line, the same fields as bench/torch_einspace.py: images/s, seconds per step,
 // trainable parameters and the peak resident set size (VmHWM of /proc/self/status), plus the minor page
-// faults per timed step (memory touched afresh). --cpuprofile writes a pprof CPU profile.
+// faults per timed step (memory touched afresh). --cpuprofile writes a pprof CPU profile. --traffic adds
+// what the step's graph writes to memory: the bytes its operations' outputs hold, per image, by kind of
+// operation (counted in the first warm-up step's graph, models.Model.TrainStepTraffic).
 //
 //	go run ./bench/trainstep --seed resnet18 --steps 3
 //	go run ./bench/trainstep --arch "$(go run ./cmd/einspace sample --seed 7)" --cpuprofile /tmp/cpu.prof
@@ -34,8 +36,13 @@ func main() {
 	steps := flag.Int("steps", 3, "timed steps")
 	warmup := flag.Int("warmup", 1, "untimed steps first (the first compiles the graph)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
+	traffic := flag.Bool("traffic", false, "add the bytes the step's operations write per image, by kind (needs --warmup ≥ 1)")
 	flag.Parse()
-	if err := run(*seed, *archText, *batch, *classes, *steps, *warmup, *cpuProfile); err != nil {
+	if *traffic && *warmup < 1 {
+		fmt.Fprintln(os.Stderr, "trainstep: --traffic counts the first warm-up step's graph: give --warmup 1 or more")
+		os.Exit(2)
+	}
+	if err := run(*seed, *archText, *batch, *classes, *steps, *warmup, *cpuProfile, *traffic); err != nil {
 		fmt.Fprintln(os.Stderr, "trainstep:", err)
 		os.Exit(1)
 	}
@@ -54,7 +61,7 @@ func startProfile(path string) (func(), error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-func run(seed, archText string, batch, classes, steps, warmup int, cpuProfile string) error {
+func run(seed, archText string, batch, classes, steps, warmup int, cpuProfile string, traffic bool) error {
 	input := grammar.ImShape(3, 28, 28)
 	arch, err := grammar.SeedArch(seed, input)
 	if archText != "" {
@@ -84,7 +91,14 @@ func run(seed, archText string, batch, classes, steps, warmup int, cpuProfile st
 	var start time.Time
 	var loss float64
 	var faults0 int64
+	var ops []models.OpTraffic
 	for step := range warmup + steps {
+		if step == 0 && traffic {
+			if ops, err = m.TrainStepTraffic(images, labels); err != nil {
+				return err
+			}
+			continue
+		}
 		if step == warmup {
 			if cpuProfile != "" { // the timed steps only: not the graph's compilation
 				stop, err := startProfile(cpuProfile)
@@ -112,6 +126,16 @@ func run(seed, archText string, batch, classes, steps, warmup int, cpuProfile st
 		"loss":              round(loss, 4),
 		"page_faults_step":  faultsPerStep,
 		"backend_module":    backendModule(),
+	}
+	if traffic {
+		var total int64
+		perOp := map[string]float64{}
+		for _, t := range ops {
+			total += t.Bytes
+			perOp[t.Op] = round(float64(t.Bytes)/float64(batch)/1e6, 3)
+		}
+		out["written_mb_per_image"] = round(float64(total)/float64(batch)/1e6, 2)
+		out["written_mb_per_image_by_op"] = perOp
 	}
 	return json.NewEncoder(os.Stdout).Encode(out)
 }

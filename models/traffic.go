@@ -1,0 +1,46 @@
+package models
+
+import (
+	"cmp"
+	"slices"
+)
+
+// OpTraffic is one kind of operation in a training step's graph: how many nodes of that kind the graph
+// holds and the bytes their outputs hold in all, which is what the backend writes to memory running them
+// (an operation the backend fuses with another, or computes in place, writes less).
+type OpTraffic struct {
+	Op    string
+	Nodes int
+	Bytes int64
+}
+
+// TrainStepTraffic runs one training step, as TrainStep does (the weights change), and returns the
+// operations of the graph that ran it, grouped by kind, the most bytes first. Compare architectures or
+// builds by bytes per image: divide by the batch size, len(labels).
+func (m *Model) TrainStepTraffic(images []float32, labels []int32) ([]OpTraffic, error) {
+	_, _, g, err := m.trainStep(images, labels)
+	if err != nil {
+		return nil, err
+	}
+	byOp := map[string]*OpTraffic{}
+	for _, n := range g.Nodes() {
+		op := n.Type().String()
+		t := byOp[op]
+		if t == nil {
+			t = &OpTraffic{Op: op}
+			byOp[op] = t
+		}
+		t.Nodes++
+		if s := n.Shape(); s.Ok() {
+			t.Bytes += s.ByteSize()
+		}
+	}
+	out := make([]OpTraffic, 0, len(byOp))
+	for _, t := range byOp {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b OpTraffic) int {
+		return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), cmp.Compare(a.Op, b.Op))
+	})
+	return out, nil
+}
