@@ -319,7 +319,20 @@ func writeBaselines(b *bytes.Buffer, s *study.Study) {
 			facts = append(facts, thousands(bl.Result.Params)+" parameters")
 		}
 		facts = append(facts, fmt.Sprintf("%.2f h", study.Hours(bl.Seconds())))
-		fmt.Fprintf(b, "%s (%s).\n", strings.Join(facts, ", "), bl.Status())
+		fmt.Fprintf(b, "%s (%s).", strings.Join(facts, ", "), bl.Status())
+		if r := bl.Record; r != nil && len(r.Completed) > 0 {
+			curve := make([]string, len(r.Completed))
+			for i, e := range r.Completed {
+				curve[i] = study.Acc(100 * e.ValAccuracy)
+			}
+			fmt.Fprintf(b, " Validation accuracy after each epoch: %s.", strings.Join(curve, ", "))
+		}
+		if paper, ok := study.Paper[d.Name].Accuracy[study.RN18]; ok && bl.Result != nil {
+			fmt.Fprintf(b, " The paper's RN18 is %s%%, %s points above, after its final protocol: 64 epochs on train+val "+
+				"(SPEC §7.3), eight times the epochs, on train and validation together (60,000 images against 45,000 or 50,000); this run stops where the paper's search phase does.",
+				study.Acc(paper), study.Acc(paper-bl.Result.TestAccuracy))
+		}
+		b.WriteString("\n")
 	}
 	b.WriteString("\n")
 }
