@@ -20,8 +20,10 @@ source scripts/env.sh
 SLOTS=${SLOTS:-2}
 # A baseline keeps its checkpoints out of results/, so it resumes only on the machine that started it: run
 # it where it can finish in one sitting, with BASELINE_PROCS=2 alone on a 2-core machine. It trains 8 epochs
-# of 45,000 images: at the 70 images/s bench/trainstep measures for ResNet-18 on 2 cores that is about 1.5
-# hours, but session 6's Intel machine, with 10-30% steal time, trained it at about 37 images/s (~2.7 hours).
+# of 45,000 images and validates on 15,000 after each. AddNIST's took 71 minutes on a Zen 4 EPYC (2026-12-03),
+# with the test suite running beside it for its first four epochs (9-12 minutes each) and alone for the last
+# four (7 minutes each: about 56 minutes for the whole run alone). Session 6's Intel machine, with 10-30%
+# steal time, trained ResNet-18 at about 37 images/s, which would have made it about 2.7 hours.
 BASELINE_PROCS=${BASELINE_PROCS:-1}
 WORK=${WORK:-$HOME/.cache/einspace/reproduction}
 RESULTS=results

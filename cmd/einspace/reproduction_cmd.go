@@ -325,7 +325,7 @@ func writeBaselines(b *bytes.Buffer, s *study.Study) {
 			for i, e := range r.Completed {
 				curve[i] = study.Acc(100 * e.ValAccuracy)
 			}
-			fmt.Fprintf(b, " Validation accuracy after each epoch: %s.", strings.Join(curve, ", "))
+			fmt.Fprintf(b, " Validation accuracy after each epoch: %s%%.", strings.Join(curve, "%, "))
 		}
 		if paper, ok := study.Paper[d.Name].Accuracy[study.RN18]; ok && bl.Result != nil {
 			fmt.Fprintf(b, " The paper's RN18 is %s%%, %s points above, after its final protocol: 64 epochs on train+val "+
