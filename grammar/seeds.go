@@ -19,6 +19,18 @@ const (
 	Mixer    = "mlp_mixer" // an 8-layer MLP-Mixer
 )
 
+// seedTitles are the seeds' names as the paper prints them.
+var seedTitles = map[string]string{ResNet18: "ResNet-18", WRN16_4: "WRN-16-4", ViT: "ViT", Mixer: "MLP-Mixer"}
+
+// SeedTitle is a seed's name as the paper prints it ("ResNet-18" for "resnet18"); other names come back
+// unchanged.
+func SeedTitle(name string) string {
+	if t, ok := seedTitles[name]; ok {
+		return t
+	}
+	return name
+}
+
 var (
 	seedsOnce sync.Once
 	seeds     map[string]*Node

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/einspace-go/einspace/grammar"
 	"github.com/einspace-go/einspace/search"
 	"github.com/einspace-go/einspace/search/study"
 	"github.com/einspace-go/einspace/viz"
@@ -443,6 +444,23 @@ func writeClaims(b *bytes.Buffer, s *study.Study) {
 	}
 }
 
+// bestOrigin says where a run's best architecture came from: a seed (trained, copied, or mutated back
+// to), or the kind of record that found it.
+func bestOrigin(r *study.Run) string {
+	if name, ok := r.BestSeed(); ok {
+		return "the seed " + grammar.SeedTitle(name)
+	}
+	switch r.Best.Origin.Kind {
+	case search.RandomSample:
+		return "a random sample"
+	case search.Mutation:
+		return "a mutation"
+	case search.Crossover:
+		return "a crossover"
+	}
+	return r.Best.Origin.String()
+}
+
 func capitalise(s string) string {
 	if s == "" {
 		return s
@@ -452,22 +470,22 @@ func capitalise(s string) string {
 
 func writeRuns(b *bytes.Buffer, s *study.Study) {
 	b.WriteString("## Every run\n\n")
-	mdHeader(b, []string{"dataset", "method", "seed", "status", "counted", "failed", "best val %", "final test %", "search h", "final h"},
-		2, 4, 5, 6, 7, 8, 9)
+	mdHeader(b, []string{"dataset", "method", "seed", "status", "counted", "failed", "best val %", "best is", "final test %", "search h", "final h"},
+		2, 4, 5, 6, 8, 9, 10)
 	for _, d := range s.Datasets {
 		for _, m := range d.Methods {
 			for _, r := range m.Runs {
-				counted, best, test := "–", "–", "–"
+				counted, best, from, test := "–", "–", "–", "–"
 				if r.Started {
 					counted = fmt.Sprintf("%d/%d", r.Counted, r.Config.Budget)
 				}
 				if r.HasBest {
-					best = study.Acc(r.Best.ValAccuracy)
+					best, from = study.Acc(r.Best.ValAccuracy), bestOrigin(r)
 				}
 				if r.FinalDone() {
 					test = study.Acc(r.TestAccuracy())
 				}
-				mdRow(b, d.Title(), m.Method.Title(), fmt.Sprint(r.Seed), r.Status(), counted, fmt.Sprint(r.Failed), best, test,
+				mdRow(b, d.Title(), m.Method.Title(), fmt.Sprint(r.Seed), r.Status(), counted, fmt.Sprint(r.Failed), best, from, test,
 					hours(study.Hours(r.SearchSeconds)), hours(study.Hours(r.FinalSeconds)))
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/einspace-go/einspace/grammar"
 	"github.com/einspace-go/einspace/models"
 	"github.com/einspace-go/einspace/search"
 	"github.com/einspace-go/einspace/search/study"
@@ -141,15 +142,41 @@ func TestReproductionCommand(t *testing.T) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
+	// Every run's row says where its best architecture came from.
+	seedTexts := map[string]string{}
+	for _, name := range grammar.SeedNames() {
+		a, err := grammar.SeedArch(name, grammar.ImShape(3, 28, 28))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seedTexts[a.String()] = grammar.SeedTitle(name)
+	}
+	st, err := study.Read(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origins := map[string]int{}
+	for _, m := range st.Dataset("addnist").Methods {
+		for _, r := range m.Runs {
+			from := map[search.OriginKind]string{search.RandomSample: "a random sample", search.Mutation: "a mutation", search.Crossover: "a crossover"}[r.Best.Origin.Kind]
+			if title, ok := seedTexts[r.Best.Arch]; ok && m.Method != study.REScratch && m.Method != study.RandomSearch {
+				from = "the seed " + title
+			}
+			origins[from]++
+			if want := fmt.Sprintf("| AddNIST | %s | %d | finished | %d/%d | %d | %s | %s | ", m.Method.Title(), r.Seed, r.Counted, r.Config.Budget,
+				r.Failed, study.Acc(r.Best.ValAccuracy), from); !strings.Contains(md, want) {
+				t.Errorf("the runs table lacks %q", want)
+			}
+		}
+	}
+	if origins["the seed ResNet-18"] == 0 || origins["a mutation"] == 0 || origins["a random sample"] == 0 {
+		t.Errorf("the fixture's bests should come from seeds, mutations and random samples: %v", origins)
+	}
 	// Claims on AddNIST carry their evidence.
 	if n := strings.Count(md, "in 3 seeds") + strings.Count(md, " of 3 seeds"); n < 5 {
 		t.Errorf("AddNIST's five comparisons should each count wins over 3 seeds; found %d", n)
 	}
 	// Compute: re-mix on AddNIST, from its logs (copies and cached seed trainings left out).
-	s, err := study.Read(results)
-	if err != nil {
-		t.Fatal(err)
-	}
 	secs := 0.0
 	for seed := range 3 {
 		records, _, _ := search.ReadRecords(filepath.Join(results, "addnist", "re-mix", fmt.Sprintf("seed-%d", seed)))
@@ -159,7 +186,7 @@ func TestReproductionCommand(t *testing.T) {
 			}
 		}
 	}
-	mix := s.Dataset("addnist").Method(study.REMix)
+	mix := st.Dataset("addnist").Method(study.REMix)
 	if want := fmt.Sprintf("| AddNIST | RE(Mix) | 3 | %.2f | %.2f | %.2f | 3 |", secs/3600, mix.FinalSeconds()/3600, (secs+mix.FinalSeconds())/3600); !strings.Contains(md, want) {
 		t.Errorf("compute row: want %q", want)
 	}

@@ -3,7 +3,10 @@ package study
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+
+	"github.com/einspace-go/einspace/grammar"
 )
 
 // Verdict is what the numbers say of a claim.
@@ -71,9 +74,15 @@ func (d *Dataset) Claims() []Claim {
 		v, text := judge(d.Title(), c, pending, why)
 		out = append(out, Claim{ID: id, Test: test, Dataset: d.Name, Verdict: v, Text: text, Comparison: &c})
 	}
+	// addFinal adds a comparison of final test accuracies whose first side is the runs of m, saying which
+	// of its searches ended on their seed architecture.
+	addFinal := func(id, test, a, b string, m *MethodRuns, pairs []Pair, pending bool, why func() string) {
+		add(id, test, a, b, pairs, pending, why)
+		out[len(out)-1].Text += seedBestNote(m, pairs)
+	}
 	re, rn := d.Method(RERN18), d.Method(RN18)
-	add("i", "RE(RN18) vs RN18 retrained: final test accuracy, paired by seed", "RE(RN18)", "RN18 (ResNet-18 retrained alone)",
-		finalPairs(re, rn), re.Pending() || rn.Pending(), func() string { return missingBoth(re, rn) })
+	addFinal("i", "RE(RN18) vs RN18 retrained: final test accuracy, paired by seed", "RE(RN18)", "RN18 (ResNet-18 retrained alone)",
+		re, finalPairs(re, rn), re.Pending() || rn.Pending(), func() string { return missingBoth(re, rn) })
 	var seedPairs []Pair
 	searching := len(re.Missing) > 0
 	for _, r := range re.Runs {
@@ -89,8 +98,8 @@ func (d *Dataset) Claims() []Claim {
 	random := d.Method(RandomSearch)
 	for _, m := range []Method{REScratch, RERN18, REMix} {
 		mr := d.Method(m)
-		add("ii", m.Title()+" vs random search: final test accuracy, paired by seed", m.Title(), "random search",
-			finalPairs(mr, random), mr.Pending() || random.Pending(), func() string { return missingBoth(mr, random) })
+		addFinal("ii", m.Title()+" vs random search: final test accuracy, paired by seed", m.Title(), "random search",
+			mr, finalPairs(mr, random), mr.Pending() || random.Pending(), func() string { return missingBoth(mr, random) })
 	}
 	out = append(out, d.samplingClaim())
 	return out
@@ -105,6 +114,33 @@ func finalPairs(a, b *MethodRuns) []Pair {
 		}
 	}
 	return pairs
+}
+
+// seedBestNote says, after a comparison of m's final test accuracies, in which of the paired seeds m's
+// search ended on one of its seed architectures: there the final number is that architecture trained
+// again with another training seed, and the difference says nothing of the search.
+func seedBestNote(m *MethodRuns, pairs []Pair) string {
+	var seeds []string
+	var names []string
+	for _, p := range pairs {
+		if name, ok := m.Run(p.Seed).BestSeed(); ok {
+			seeds = append(seeds, fmt.Sprint(p.Seed))
+			if name = grammar.SeedTitle(name); !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	switch len(seeds) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf(" In seed %s the search's best architecture is its seed (%s) itself: no child scored higher, so that "+
+			"seed's final number is the seed architecture trained again with another training seed, not the search's "+
+			"improvement.", seeds[0], strings.Join(names, ", "))
+	}
+	return fmt.Sprintf(" In seeds %s the search's best architecture is its seed (%s) itself: no child scored higher, so those "+
+		"seeds' final numbers are the seed architecture trained again with other training seeds, not the search's "+
+		"improvement.", strings.Join(seeds, ", "), strings.Join(names, ", "))
 }
 
 // missingBoth says why two methods have no finished seed in common.

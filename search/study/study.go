@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -116,9 +117,25 @@ type Run struct {
 // SeedTraining is the training of a seed architecture in a run's log (origin seed:NAME).
 type SeedTraining struct {
 	Index       int
+	Hash        string // the seed architecture's hash
 	ValAccuracy float64
 	TrainSeed   uint64
 	Cached      bool
+}
+
+// BestSeed names the seed architecture the run's best record is, if it is one: the best has a seed
+// training's hash (the seed's own training, a population copy of it, or a child that mutated back to it).
+// A seeded search whose best is its seed found nothing better than what it started from.
+func (r *Run) BestSeed() (name string, ok bool) {
+	if !r.HasBest {
+		return "", false
+	}
+	for _, n := range slices.Sorted(maps.Keys(r.SeedTrainings)) {
+		if r.SeedTrainings[n].Hash == r.Best.Hash {
+			return n, true
+		}
+	}
+	return "", false
 }
 
 // SearchDone reports whether the search spent its budget.
@@ -565,7 +582,7 @@ func readRun(dir string, seed int) (*Run, error) {
 			r.Failed++
 		}
 		if rec.Origin.Kind == search.SeedTraining {
-			r.SeedTrainings[rec.Origin.Seed] = SeedTraining{Index: rec.Index, ValAccuracy: rec.ValAccuracy, TrainSeed: rec.TrainSeed, Cached: rec.Cached}
+			r.SeedTrainings[rec.Origin.Seed] = SeedTraining{Index: rec.Index, Hash: rec.Hash, ValAccuracy: rec.ValAccuracy, TrainSeed: rec.TrainSeed, Cached: rec.Cached}
 			if rec.Cached {
 				r.CachedSeeds++
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/einspace-go/einspace/grammar"
 	"github.com/einspace-go/einspace/search"
 	"github.com/einspace-go/einspace/search/study"
 	"github.com/einspace-go/einspace/search/study/studytest"
@@ -413,5 +414,57 @@ func TestOneSeed(t *testing.T) {
 	if got := text(); !strings.HasPrefix(got, "Not yet measured on MultNIST: one seed so far (seed 0: RE(Scratch) ") ||
 		!strings.HasSuffix(got, "an interval needs a second seed.") {
 		t.Errorf("a second seed is on its way: %s", got)
+	}
+}
+
+// A seeded search whose best architecture is one of its seeds says so, and the claims comparing its final
+// numbers say that those seeds' differences are a retraining, not the search.
+func TestBestSeed(t *testing.T) {
+	s := read(t, folder(t))
+	input := grammar.ImShape(3, 28, 28)
+	seedOf := map[string]string{}
+	for _, name := range grammar.SeedNames() {
+		a, err := grammar.SeedArch(name, input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seedOf[a.String()] = name
+	}
+	kinds := map[bool]int{}
+	for _, m := range []study.Method{study.RERN18, study.REMix, study.REScratch} {
+		var onSeed []string
+		for _, r := range s.Dataset("addnist").Method(m).Runs {
+			name, ok := r.BestSeed()
+			want, wantOK := seedOf[r.Best.Arch]
+			if m == study.REScratch {
+				want, wantOK = "", false // no seed was trained, so none can be recognised
+			}
+			if name != want || ok != wantOK {
+				t.Errorf("%s seed %d: BestSeed() = %q, %v; the best is %q", m.Title(), r.Seed, name, ok, r.Best.Arch)
+			}
+			kinds[ok]++
+			if ok {
+				onSeed = append(onSeed, itoa(r.Seed))
+			}
+		}
+		for _, c := range s.Dataset("addnist").Claims() {
+			if c.Comparison == nil || c.Comparison.A != m.Title() {
+				continue
+			}
+			var note string
+			switch len(onSeed) {
+			case 0:
+			case 1:
+				note = "In seed " + onSeed[0] + " the search's best architecture is its seed ("
+			default:
+				note = "In seeds " + strings.Join(onSeed, ", ") + " the search's best architecture is its seed ("
+			}
+			if has := strings.Contains(c.Text, "the search's best architecture is its seed"); has != (note != "") || !strings.Contains(c.Text, note) {
+				t.Errorf("%s, %s: want the note %q: %s", m.Title(), c.Test, note, c.Text)
+			}
+		}
+	}
+	if kinds[true] == 0 || kinds[false] == 0 {
+		t.Errorf("the fixture should have searches that ended on a seed and searches that did not: %v", kinds)
 	}
 }
