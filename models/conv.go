@@ -12,7 +12,7 @@ import (
 // anything large:
 //
 //	forward         Y  [out, H'W'B] = Wᵀ [out, Ckk] · P  [Ckk, H'W'B]
-//	weight gradient dWᵀ[out, Ckk]   = dY [out, H'W'B] · Pᵀ
+//	weight gradient dW [Ckk, out]   = P  [Ckk, H'W'B] · dYᵀ
 //	input gradient  dX [C, HWB]     = W' [C, out·kk] · P' [out·kk, HWB]          (stride 1)
 //	                dX = col2im(W [Ckk, out] · dY [out, H'W'B])                   (stride > 1)
 //
@@ -65,20 +65,23 @@ func convForward(x, w *Node, geo convGeometry) *Node {
 	return Reshape(concat(parts, 1), geo.out, geo.ho, geo.wo, geo.b)
 }
 
-// convWeightGradient is dW = P(x)·dYᵀ, shaped like the weights [C·k·k, out].
+// convWeightGradient is dW = P(x)·dYᵀ, shaped like the weights [C·k·k, out]. The patches are the
+// product's left-hand side: the backend packs that side's panels with its vector code, and the right-hand
+// side of a product contracted on its last axis with a scalar loop, so the larger operand goes left (and
+// the product needs no transpose after).
 func convWeightGradient(x, dy *Node, geo convGeometry) *Node {
 	src := newPatchSource(x, geo.k, geo.s, geo.p)
 	dyRows := Reshape(dy, geo.out, geo.ho, geo.wo*geo.b)
 	// The patches wait for dy: built as soon as x exists, they would all be held through the forward pass.
 	parts := src.eachBand(dy, func(h0, h1 int, patches *Node) *Node {
 		dyBand := Reshape(sliceAxis(dyRows, 1, h0, h1), geo.out, (h1-h0)*geo.wo*geo.b)
-		return DotGeneral(dyBand, []int{1}, nil, patches, []int{1}, nil) // [out, C·k·k]
+		return DotGeneral(patches, []int{1}, nil, dyBand, []int{1}, nil) // [C·k·k, out]
 	})
-	dwT := parts[0]
+	dw := parts[0]
 	for _, part := range parts[1:] {
-		dwT = Add(dwT, part)
+		dw = Add(dw, part)
 	}
-	return Transpose(dwT, 0, 1)
+	return dw
 }
 
 // convInputGradient is dX, shaped (C,H,W,B). For stride 1 it is the transposed convolution of dy: dy padded

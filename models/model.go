@@ -157,8 +157,14 @@ func (m *Model) trainGraph(scope *model.Scope, in []*Node) []*Node {
 	nll := crossEntropy(logits, y)
 	loss := ReduceAllMean(nll)
 	m.opt.UpdateGraph(scope, g, loss)
-	return []*Node{loss, ReduceAllSum(hits(logits, y))}
+	out := []*Node{loss, ReduceAllSum(hits(logits, y))}
+	g.AttachState(trainOutputsKey{}, out)
+	return out
 }
+
+// trainOutputsKey keys the outputs of a training step's graph in its state (Graph.AttachState), for
+// TrainStepTraffic.
+type trainOutputsKey struct{}
 
 // evalGraph: inputs images (B,C,H,W), labels (B) and a 0/1 mask (B) of the examples that count; outputs
 // the summed loss and correct count over the masked examples, and the logits.
