@@ -157,6 +157,16 @@ func writeRedraw(b *bytes.Buffer, s *study.Study, results string) {
 	b.WriteString("A search that stopped resumes from its log when the command that started it runs again with the same `--out` " +
 		"and the same configuration (its `config.json`); nothing is evaluated twice. `bash scripts/reproduction.sh` runs every job " +
 		"of the plan that has not finished.")
+	if s.Plan != nil {
+		notStarted := 0
+		for _, d := range s.Datasets {
+			for _, m := range d.Methods {
+				notStarted += len(m.Missing)
+			}
+		}
+		fmt.Fprintf(b, " The plan, `%s/%s`, lists every search and baseline; %s not started yet.",
+			results, study.PlanFile, pluralise(notStarted, "search has", "searches have"))
+	}
 	var open []string
 	for _, d := range s.Datasets {
 		for _, m := range d.Methods {
@@ -487,6 +497,11 @@ func writeRuns(b *bytes.Buffer, s *study.Study) {
 				}
 				mdRow(b, d.Title(), m.Method.Title(), fmt.Sprint(r.Seed), r.Status(), counted, fmt.Sprint(r.Failed), best, from, test,
 					hours(study.Hours(r.SearchSeconds)), hours(study.Hours(r.FinalSeconds)))
+			}
+			if s.Plan != nil {
+				for _, n := range m.Missing {
+					mdRow(b, d.Title(), m.Method.Title(), fmt.Sprint(n), "planned, not started", "–", "–", "–", "–", "–", "–", "–")
+				}
 			}
 		}
 	}

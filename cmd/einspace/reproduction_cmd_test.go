@@ -319,3 +319,46 @@ func TestBaselineRecordFormat(t *testing.T) {
 		t.Errorf("baseline read as %+v, %v s, %q", bl.Record, bl.Seconds(), bl.Status())
 	}
 }
+
+// A plan (results/PLAN) puts the runs still to come in the report; a bad line in it stops the report with
+// the file and line.
+func TestReproductionPlan(t *testing.T) {
+	if _, err := viz.EChartsJS(); err != nil {
+		t.Skipf("the chart pages need the ECharts bundle: %v", err)
+	}
+	dir := t.TempDir()
+	results := filepath.Join(dir, "results")
+	if err := os.MkdirAll(results, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(results, study.PlanFile)
+	if err := os.WriteFile(plan, []byte("# two searches\naddnist/re-rn18/seed-0\naddnist/re-rn18/seed-1\nbaseline/addnist\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "REPORT.md")
+	args := []string{"reproduction", "--results", results, "--out", out, "--figures", filepath.Join(dir, "figs")}
+	if _, stderr, status := runCLI(t, "", args...); status != 0 {
+		t.Fatalf("status %d: %s", status, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| AddNIST | RE(RN18) | 0 | planned, not started | – |", "| AddNIST | RE(RN18) | 1 | planned, not started | – |",
+		"The plan, `" + results + "/PLAN`, lists every search and baseline; 2 searches have not started yet.",
+		"(RE(RN18): 0 of 2 seeds finished; seed 0: not started; seed 1: not started; RN18: not run)",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if err := os.WriteFile(plan, []byte("addnist/re-rn18/seed-0\naddnist/rerun/seed-1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(out)
+	_, stderr, status := runCLI(t, "", args...)
+	if after, _ := os.ReadFile(out); status != 2 || !strings.Contains(stderr, plan+`:2: "addnist/rerun/seed-1": no method "rerun"`) || string(after) != string(before) {
+		t.Errorf("bad plan: status %d, stderr %q; report kept: %v", status, stderr, string(after) == string(before))
+	}
+}

@@ -33,6 +33,8 @@ const (
 type Study struct {
 	Dir      string
 	Datasets []*Dataset
+	// Plan is the folder's PLAN (nil without one): the seeds each method is to run.
+	Plan *Plan
 	// Ignored lists what the folder holds that is not part of the layout (unknown folders), as notes.
 	Ignored []string
 }
@@ -80,8 +82,11 @@ type MethodRuns struct {
 	Method Method
 	Dir    string // results/<dataset>/<method>; empty when the folder does not exist
 	Runs   []*Run // by seed number
-	// Missing are seed numbers other methods of the dataset have and this one does not.
+	// Missing are the seed numbers the method is still to run: those the plan (PLAN) gives it that have no
+	// run directory, or without a plan, those other methods of the dataset have and this one does not.
 	Missing []int
+	// Planned are the seed numbers the plan gives the method (nil without a plan).
+	Planned []int
 }
 
 // Run is one search run directory, results/<dataset>/<method>/seed-<n>, read and summarised.
@@ -243,7 +248,7 @@ func (m *MethodRuns) Expected() int { return len(m.Runs) + len(m.Missing) }
 // Status says how far the method is, in words: "not run", "3 of 3 seeds finished", or "2 of 3 seeds
 // finished; seed 2: search at 40 of 100 counted evaluations".
 func (m *MethodRuns) Status() string {
-	if len(m.Runs) == 0 {
+	if len(m.Runs) == 0 && len(m.Planned) == 0 {
 		return "not run"
 	}
 	done := len(m.Finished())
@@ -413,6 +418,9 @@ func Read(dir string) (*Study, error) {
 		return nil, fmt.Errorf("results folder %s is a file, not a folder", dir)
 	}
 	s := &Study{Dir: dir}
+	if s.Plan, err = readPlan(dir); err != nil {
+		return nil, err
+	}
 	names := slices.Clone(Datasets)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -428,8 +436,13 @@ func Read(dir string) (*Study, error) {
 			s.Ignored = append(s.Ignored, fmt.Sprintf("folder %s: not a dataset (no method folder: %s)", filepath.Join(dir, name), methodList()))
 		}
 	}
+	for name := range s.Plan.datasets() {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
 	for _, name := range names {
-		d, err := readDataset(dir, name, &s.Ignored)
+		d, err := readDataset(dir, name, s.Plan, &s.Ignored)
 		if err != nil {
 			return nil, err
 		}
@@ -465,7 +478,7 @@ func holdsMethod(dir string) bool {
 	return false
 }
 
-func readDataset(root, name string, ignored *[]string) (*Dataset, error) {
+func readDataset(root, name string, plan *Plan, ignored *[]string) (*Dataset, error) {
 	d := &Dataset{Name: name}
 	seeds := map[int]bool{}
 	for _, m := range RunMethods {
@@ -502,7 +515,13 @@ func readDataset(root, name string, ignored *[]string) (*Dataset, error) {
 	slices.Sort(d.Seeds)
 	var sampled []float64
 	for _, mr := range d.Methods {
-		for _, n := range d.Seeds {
+		// The seeds the method is still to run: the plan's, or without a plan, the other methods'.
+		expected := d.Seeds
+		if plan != nil {
+			mr.Planned = plan.Seeds[name][mr.Method]
+			expected = mr.Planned
+		}
+		for _, n := range expected {
 			if mr.Run(n) == nil {
 				mr.Missing = append(mr.Missing, n)
 			}

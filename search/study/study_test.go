@@ -468,3 +468,76 @@ func TestBestSeed(t *testing.T) {
 		t.Errorf("the fixture should have searches that ended on a seed and searches that did not: %v", kinds)
 	}
 }
+
+// A plan (results/PLAN) says which seeds are still to come: a method's missing seeds are the plan's, not
+// the other methods', and a method planned but not started says so.
+func TestPlan(t *testing.T) {
+	dir := t.TempDir()
+	studytest.Run(t, dir, "random", "multnist", 0)
+	studytest.Run(t, dir, "random", "multnist", 1)
+	studytest.Run(t, dir, "re-scratch", "multnist", 0)
+	claim := func(s *study.Study) string {
+		for _, c := range s.Dataset("multnist").Claims() {
+			if c.ID == "ii" && c.Comparison.A == "RE(Scratch)" {
+				return c.Text
+			}
+		}
+		return ""
+	}
+	// Without a plan, RE(Scratch) misses random search's seed 1.
+	s := read(t, dir)
+	if got := s.Dataset("multnist").Method(study.REScratch).Status(); got != "1 of 2 seeds finished; seed 1: not started" {
+		t.Errorf("without a plan: RE(Scratch) %q", got)
+	}
+	plan := "# the plan\nmultnist/random/seed-0\nmultnist/re-scratch/seed-0\n\nmultnist/random/seed-1\nmultnist/re-mix/seed-0\nbaseline/multnist\n"
+	if err := os.WriteFile(filepath.Join(dir, study.PlanFile), []byte(plan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s = read(t, dir)
+	d := s.Dataset("multnist")
+	for m, want := range map[study.Method]string{
+		study.REScratch:    "1 of 1 seed finished",
+		study.REMix:        "0 of 1 seed finished; seed 0: not started",
+		study.RERN18:       "not run",
+		study.RandomSearch: "2 of 2 seeds finished",
+	} {
+		if got := d.Method(m).Status(); got != want {
+			t.Errorf("with the plan: %s %q, want %q", m.Title(), got, want)
+		}
+	}
+	if got := claim(s); !strings.HasPrefix(got, "Not yet measured on MultNIST: one seed only (seed 0: RE(Scratch) ") {
+		t.Errorf("with the plan, everything RE(Scratch) planned has finished: %s", got)
+	}
+	// Planning a second RE(Scratch) seed makes the one pair "so far".
+	if err := os.WriteFile(filepath.Join(dir, study.PlanFile), []byte(plan+"multnist/re-scratch/seed-1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim(read(t, dir)); !strings.HasPrefix(got, "Not yet measured on MultNIST: one seed so far (seed 0: RE(Scratch) ") {
+		t.Errorf("a second seed is planned: %s", got)
+	}
+	if got := read(t, dir).Plan.Baselines; !slices.Equal(got, []string{"multnist"}) {
+		t.Errorf("planned baselines %v", got)
+	}
+}
+
+// A plan's bad line is an error that names the file and the line, and what a job looks like.
+func TestPlanErrors(t *testing.T) {
+	for line, want := range map[string]string{
+		"addnist/re-rn18":          "a job is DATASET/METHOD/seed-N or baseline/DATASET",
+		"addnist/evolution/seed-0": `no method "evolution" (the methods: rn18, random, re-scratch, re-rn18, re-mix)`,
+		"addnist/random/seed-x":    `"seed-x" is not seed-N`,
+		"addnist/random/seed-0":    "planned twice",
+		"baseline/addnist":         "planned twice",
+	} {
+		dir := t.TempDir()
+		plan := "addnist/random/seed-0\nbaseline/addnist\n" + line + "\n"
+		path := filepath.Join(dir, study.PlanFile)
+		if err := os.WriteFile(path, []byte(plan), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := study.Read(dir)
+		if err == nil || !strings.Contains(err.Error(), path+":3: ") || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%q: %v, want %s:3: … %s", line, err, path, want)
+		}
+	}
+}
