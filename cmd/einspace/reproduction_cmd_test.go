@@ -207,15 +207,23 @@ func TestReproductionCommand(t *testing.T) {
 	}
 }
 
-func TestReproductionWithoutProtocol(t *testing.T) {
+// emptyResults makes an empty results folder in a temporary directory, returning both; a test that needs
+// it writes chart pages, so it is skipped without the ECharts bundle.
+func emptyResults(t *testing.T) (dir, results string) {
+	t.Helper()
 	if _, err := viz.EChartsJS(); err != nil {
 		t.Skipf("the chart pages need the ECharts bundle: %v", err)
 	}
-	dir := t.TempDir()
-	results := filepath.Join(dir, "results")
+	dir = t.TempDir()
+	results = filepath.Join(dir, "results")
 	if err := os.MkdirAll(results, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return dir, results
+}
+
+func TestReproductionWithoutProtocol(t *testing.T) {
+	dir, results := emptyResults(t)
 	out := filepath.Join(dir, "REPORT.md")
 	readme := filepath.Join(dir, "README.md")
 	before, after := "# A project\n\nIntro.\n\n", "\n## Next section\n"
@@ -323,14 +331,7 @@ func TestBaselineRecordFormat(t *testing.T) {
 // A plan (results/PLAN) puts the runs still to come in the report; a bad line in it stops the report with
 // the file and line.
 func TestReproductionPlan(t *testing.T) {
-	if _, err := viz.EChartsJS(); err != nil {
-		t.Skipf("the chart pages need the ECharts bundle: %v", err)
-	}
-	dir := t.TempDir()
-	results := filepath.Join(dir, "results")
-	if err := os.MkdirAll(results, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, results := emptyResults(t)
 	plan := filepath.Join(results, study.PlanFile)
 	if err := os.WriteFile(plan, []byte("# two searches\naddnist/re-rn18/seed-0\naddnist/re-rn18/seed-1\nbaseline/addnist\n"), 0o644); err != nil {
 		t.Fatal(err)
