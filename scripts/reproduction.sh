@@ -35,22 +35,10 @@ PROTOCOL=(--subset 4000 --val 1000 --test -1 --epochs 2 --batch 64 --lr 0.04 --f
   --max-seconds 900 --final-epochs 4 --max-params 22421120 --max-flops 601183744 --population 8 --tournament 3 --budget 24
   --workers 1 --in-flight 1 --seed-cache "$RESULTS/seed-cache" --quiet)
 
-# jobs lists the plan in the order it runs: for each (dataset, search seed), the ResNet-18 reference
-# first (it trains the seed the seeded searches then find in the cache), then the cheap searches, then
-# the seeded ones; the 8-epoch baselines after the first round; last, random searches that only add
-# random samples.
+# jobs lists the plan, results/PLAN (what is run and in what order, and why, is said there; the report
+# reads the same file), one job per line.
 jobs() {
-  for ds in addnist multnist; do
-    for m in rn18 random re-scratch re-rn18 re-mix; do echo "$ds/$m/seed-0"; done
-    [ "$ds" = addnist ] && echo baseline/addnist
-  done
-  echo baseline/multnist
-  for seed in 1 2; do
-    for m in rn18 random re-scratch re-rn18 re-mix; do echo "addnist/$m/seed-$seed"; done
-  done
-  # Random sampling is every architecture the random searches trained: two more random searches on
-  # MultNIST bring it to 72 samples there too (the issue asks for at least 50); they are cheap.
-  for seed in 1 2; do echo "multnist/random/seed-$seed"; done
+  grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$RESULTS/PLAN"
 }
 
 done_job() {
