@@ -104,8 +104,8 @@ func writeReadmeTable(path string, s *study.Study, report string) error {
 	b.WriteString(readmeBegin + "\n\n")
 	writeTableRows(&b, s)
 	fmt.Fprintf(&b, "\nTest accuracy (%%), ours as mean ± std over the finished seeds (n), beside the paper's; our random sampling "+
-		"is the validation accuracy of every architecture the random searches sampled, under the search protocol. The protocol, "+
-		"the figures, the compute and the claims tested are in [%s](%s).\n\n", report, report)
+		"is the validation accuracy of every architecture the random searches sampled, under the search protocol. %s The protocol, "+
+		"the figures, the compute and the claims tested are in [%s](%s).\n\n", baselineSentence(s), report, report)
 	return os.WriteFile(path, []byte(text[:begin]+b.String()+text[end:]), 0o644)
 }
 
@@ -303,6 +303,30 @@ func writeTable(b *bytes.Buffer, s *study.Study) {
 		"*Random sampling* is different in kind: ours is the validation accuracy, under the search protocol, of every " +
 		"architecture the random searches sampled (n samples); the paper's is the mean test accuracy of random samples after " +
 		"its full training. – : nothing finished yet.\n\n")
+}
+
+// baselineSentence gives the test accuracy of each dataset's 8-epoch ResNet-18 baseline beside the paper's
+// RN18, for the README under the table.
+func baselineSentence(s *study.Study) string {
+	var ours, paper []string
+	for _, d := range s.Datasets {
+		text := "not run yet"
+		switch {
+		case d.Baseline.Result != nil:
+			text = study.Acc(d.Baseline.Result.TestAccuracy) + "%"
+		case d.Baseline.Present():
+			text = "still training"
+		}
+		ours = append(ours, d.Title()+" "+text)
+		if p, ok := study.Paper[d.Name].Accuracy[study.RN18]; ok {
+			paper = append(paper, study.Acc(p)+"%")
+		}
+	}
+	text := "ResNet-18 trained alone with the paper's 8-epoch search protocol on the full data scores, on test: " + strings.Join(ours, ", ")
+	if len(paper) == len(ours) {
+		text += "; the paper's RN18, trained 64 epochs on train+val: " + strings.Join(paper, " and ")
+	}
+	return text + "."
 }
 
 func writeBaselines(b *bytes.Buffer, s *study.Study) {
