@@ -7,9 +7,9 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
 )
 
-// OpTraffic is one kind of operation in a training step's graph: how many nodes of that kind the graph
-// holds and the bytes their outputs hold in all, which is what the backend writes to memory running them
-// (an operation the backend fuses with another, or computes in place, writes less).
+// OpTraffic is one kind of operation in a training step: how many nodes of that kind the step runs and
+// the bytes their outputs hold in all, which is what the backend writes to memory running them (an
+// operation the backend fuses with another, or computes in place, writes less).
 type OpTraffic struct {
 	Op    string
 	Nodes int

@@ -164,8 +164,14 @@ func writeRedraw(b *bytes.Buffer, s *study.Study, results string) {
 				notStarted += len(m.Missing)
 			}
 		}
-		fmt.Fprintf(b, " The plan, `%s/%s`, lists every search and baseline; %s not started yet.",
-			results, study.PlanFile, pluralise(notStarted, "search has", "searches have"))
+		baselines := 0
+		for _, name := range s.Plan.Baselines {
+			if d := s.Dataset(name); d == nil || !d.Baseline.Done() {
+				baselines++
+			}
+		}
+		fmt.Fprintf(b, " The plan, `%s/%s`, lists every search and baseline: %s not started yet, and %s not finished.",
+			results, study.PlanFile, pluralise(notStarted, "search has", "searches have"), pluralise(baselines, "baseline has", "baselines have"))
 	}
 	var open []string
 	for _, d := range s.Datasets {
@@ -212,7 +218,7 @@ func mdHeader(b *bytes.Buffer, header []string, right ...int) {
 func writeWhatWasRun(b *bytes.Buffer, s *study.Study) {
 	b.WriteString("## What was run\n\n")
 	for _, d := range s.Datasets {
-		fmt.Fprintf(b, "**%s** (%d classes, chance %s%%). Seeds: %s.\n\n", d.Title(), d.Classes, study.Acc(d.Chance()), seedList(d.Seeds))
+		fmt.Fprintf(b, "**%s** (%d classes, chance %s%%). Search seeds with a run: %s.\n\n", d.Title(), d.Classes, study.Acc(d.Chance()), seedList(d.Seeds))
 		mdHeader(b, []string{"method", "configuration", "seeds", "status"})
 		for _, m := range d.Methods {
 			var seeds []int
@@ -310,12 +316,9 @@ func writeTable(b *bytes.Buffer, s *study.Study) {
 func baselineSentence(s *study.Study) string {
 	var ours, paper []string
 	for _, d := range s.Datasets {
-		text := "not run yet"
-		switch {
-		case d.Baseline.Result != nil:
+		text := d.Baseline.Status() // "not run yet", or how far it got
+		if d.Baseline.Result != nil {
 			text = study.Acc(d.Baseline.Result.TestAccuracy) + "%"
-		case d.Baseline.Present():
-			text = "still training"
 		}
 		ours = append(ours, d.Title()+" "+text)
 		if p, ok := study.Paper[d.Name].Accuracy[study.RN18]; ok {

@@ -348,7 +348,7 @@ func TestReproductionPlan(t *testing.T) {
 	}
 	for _, want := range []string{
 		"| AddNIST | RE(RN18) | 0 | planned, not started | – |", "| AddNIST | RE(RN18) | 1 | planned, not started | – |",
-		"The plan, `" + results + "/PLAN`, lists every search and baseline; 2 searches have not started yet.",
+		"The plan, `" + results + "/PLAN`, lists every search and baseline: 2 searches have not started yet, and 1 baseline has not finished.",
 		"(RE(RN18): 0 of 2 seeds finished; seed 0: not started; seed 1: not started; RN18: not run)",
 	} {
 		if !strings.Contains(string(b), want) {

@@ -74,15 +74,23 @@ func (d *Dataset) Claims() []Claim {
 		v, text := judge(d.Title(), c, pending, why)
 		out = append(out, Claim{ID: id, Test: test, Dataset: d.Name, Verdict: v, Text: text, Comparison: &c})
 	}
-	// addFinal adds a comparison of final test accuracies whose first side is the runs of m, saying which
-	// of its searches ended on their seed architecture.
-	addFinal := func(id, test, a, b string, m *MethodRuns, pairs []Pair, pending bool, why func() string) {
-		add(id, test, a, b, pairs, pending, why)
-		out[len(out)-1].Text += seedBestNote(m, pairs)
+	// addFinal adds a comparison of final test accuracies between the runs of m and of other, saying which of
+	// m's searches ended on their seed architecture (note: what that means for this comparison).
+	addFinal := func(id, test string, m, other *MethodRuns, a, b string, note func(n int) string) {
+		pairs := finalPairs(m, other)
+		add(id, test, a, b, pairs, pairPending(m, other), func() string { return missingBoth(m, other) })
+		out[len(out)-1].Text += seedBestNote(m, pairs, note)
 	}
 	re, rn := d.Method(RERN18), d.Method(RN18)
-	addFinal("i", "RE(RN18) vs RN18 retrained: final test accuracy, paired by seed", "RE(RN18)", "RN18 (ResNet-18 retrained alone)",
-		re, finalPairs(re, rn), re.Pending() || rn.Pending(), func() string { return missingBoth(re, rn) })
+	// The final training's seed comes from the search seed alone, so when RE(RN18) ends on ResNet-18 its
+	// final training and the rn18 run's of the same seed number are the same job.
+	addFinal("i", "RE(RN18) vs RN18 retrained: final test accuracy, paired by seed", re, rn, "RE(RN18)", "RN18 (ResNet-18 retrained alone)",
+		func(n int) string {
+			return pick(n, "its final training and RN18's are the same job (architecture, data, protocol and training seed), so their "+
+				"difference comes from the arithmetic of the machines that ran them, not from the search",
+				"their final trainings and RN18's are the same jobs (architecture, data, protocol and training seed), so those "+
+					"differences come from the arithmetic of the machines that ran them, not from the search")
+		})
 	var seedPairs []Pair
 	searching := len(re.Missing) > 0
 	for _, r := range re.Runs {
@@ -98,8 +106,11 @@ func (d *Dataset) Claims() []Claim {
 	random := d.Method(RandomSearch)
 	for _, m := range []Method{REScratch, RERN18, REMix} {
 		mr := d.Method(m)
-		addFinal("ii", m.Title()+" vs random search: final test accuracy, paired by seed", m.Title(), "random search",
-			mr, finalPairs(mr, random), mr.Pending() || random.Pending(), func() string { return missingBoth(mr, random) })
+		addFinal("ii", m.Title()+" vs random search: final test accuracy, paired by seed", mr, random, m.Title(), "random search",
+			func(n int) string {
+				return pick(n, "its final number is the seed architecture's, not an improvement the search found",
+					"their final numbers are the seed architecture's, not improvements the search found")
+			})
 	}
 	out = append(out, d.samplingClaim())
 	return out
@@ -116,10 +127,24 @@ func finalPairs(a, b *MethodRuns) []Pair {
 	return pairs
 }
 
+// pairPending reports whether a pair of a's and b's runs may still come: a seed number that both methods
+// have or are to run (Missing) and that has not finished in both.
+func pairPending(a, b *MethodRuns) bool {
+	for _, n := range a.seedNumbers() {
+		if !slices.Contains(b.seedNumbers(), n) {
+			continue
+		}
+		if ra, rb := a.Run(n), b.Run(n); ra == nil || rb == nil || !ra.Finished() || !rb.Finished() {
+			return true
+		}
+	}
+	return false
+}
+
 // seedBestNote says, after a comparison of m's final test accuracies, in which of the paired seeds m's
-// search ended on one of its seed architectures: there the final number is that architecture trained
-// again with another training seed, and the difference says nothing of the search.
-func seedBestNote(m *MethodRuns, pairs []Pair) string {
+// search ended on one of its seed architectures (no child scored higher), and then what that means:
+// meaning(n) for n such seeds.
+func seedBestNote(m *MethodRuns, pairs []Pair, meaning func(n int) string) string {
 	var seeds []string
 	var names []string
 	for _, p := range pairs {
@@ -130,17 +155,19 @@ func seedBestNote(m *MethodRuns, pairs []Pair) string {
 			}
 		}
 	}
-	switch len(seeds) {
-	case 0:
+	if len(seeds) == 0 {
 		return ""
-	case 1:
-		return fmt.Sprintf(" In seed %s the search's best architecture is its seed (%s) itself: no child scored higher, so that "+
-			"seed's final number is the seed architecture trained again with another training seed, not the search's "+
-			"improvement.", seeds[0], strings.Join(names, ", "))
 	}
-	return fmt.Sprintf(" In seeds %s the search's best architecture is its seed (%s) itself: no child scored higher, so those "+
-		"seeds' final numbers are the seed architecture trained again with other training seeds, not the search's "+
-		"improvement.", strings.Join(seeds, ", "), strings.Join(names, ", "))
+	return fmt.Sprintf(" In %s %s the search's best architecture is its seed (%s) itself, no child having scored higher: %s.",
+		pick(len(seeds), "seed", "seeds"), strings.Join(seeds, ", "), strings.Join(names, ", "), meaning(len(seeds)))
+}
+
+// pick is one for n = 1, else many.
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // missingBoth says why two methods have no finished seed in common.

@@ -56,15 +56,21 @@ func readPlan(dir string) (*Plan, error) {
 // add adds one job of the plan.
 func (p *Plan) add(job string) error {
 	parts := strings.Split(job, "/")
-	if len(parts) == 2 && parts[0] == BaselineDir && parts[1] != "" {
+	if len(parts) == 2 && parts[0] == BaselineDir {
+		if err := checkDataset(parts[1]); err != nil {
+			return err
+		}
 		if slices.Contains(p.Baselines, parts[1]) {
 			return errors.New("planned twice")
 		}
 		p.Baselines = append(p.Baselines, parts[1])
 		return nil
 	}
-	if len(parts) != 3 || parts[0] == "" {
+	if len(parts) != 3 {
 		return errors.New("a job is DATASET/METHOD/seed-N or baseline/DATASET")
+	}
+	if err := checkDataset(parts[0]); err != nil {
+		return err
 	}
 	m := Method(parts[1])
 	if !slices.Contains(RunMethods, m) {
@@ -96,4 +102,12 @@ func (p *Plan) datasets() func(yield func(string) bool) {
 			}
 		}
 	}
+}
+
+// checkDataset accepts the datasets of the paper's Table 1 (Paper).
+func checkDataset(name string) error {
+	if _, ok := Paper[name]; !ok {
+		return fmt.Errorf("no dataset %q (Table 1's: %s)", name, strings.Join(slices.Sorted(maps.Keys(Paper)), ", "))
+	}
+	return nil
 }

@@ -45,7 +45,8 @@ type Dataset struct {
 	Name    string // the folder's name: addnist, multnist
 	Classes int    // from the runs' configurations, else the paper's (0: unknown)
 	Methods []*MethodRuns
-	// Seeds are the seed numbers of any run of the dataset, sorted: every method is expected to have them.
+	// Seeds are the seed numbers of any run of the dataset, sorted: without a plan, every method is
+	// expected to have them.
 	Seeds    []int
 	Baseline Baseline
 	// Sampling is the validation accuracy of every counted evaluation of the random-search runs (search
@@ -240,6 +241,15 @@ func (m *MethodRuns) FinalSeconds() float64 {
 		s += r.FinalSeconds
 	}
 	return s
+}
+
+// seedNumbers are the seed numbers the method has runs of or is to run (Missing).
+func (m *MethodRuns) seedNumbers() []int {
+	ns := slices.Clone(m.Missing)
+	for _, r := range m.Runs {
+		ns = append(ns, r.Seed)
+	}
+	return ns
 }
 
 // Expected is the number of seeds the method should have: its own and the ones it misses.

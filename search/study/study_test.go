@@ -445,6 +445,10 @@ func TestBestSeed(t *testing.T) {
 			kinds[ok]++
 			if ok {
 				onSeed = append(onSeed, itoa(r.Seed))
+				rn := s.Dataset("addnist").Method(study.RN18).Run(r.Seed)
+				if m == study.RERN18 && rn.TestAccuracy() != r.TestAccuracy() {
+					t.Errorf("RE(RN18) seed %d ended on ResNet-18, but its final training (%v) differs from RN18's (%v)", r.Seed, r.TestAccuracy(), rn.TestAccuracy())
+				}
 			}
 		}
 		for _, c := range s.Dataset("addnist").Claims() {
@@ -461,6 +465,14 @@ func TestBestSeed(t *testing.T) {
 			}
 			if has := strings.Contains(c.Text, "the search's best architecture is its seed"); has != (note != "") || !strings.Contains(c.Text, note) {
 				t.Errorf("%s, %s: want the note %q: %s", m.Title(), c.Test, note, c.Text)
+			}
+			// What the note says it means: against RN18 the two final trainings are the same job (which the
+			// fake evaluator, a function of the job, scores alike); against random search, that the number is the seed's.
+			if note != "" && c.ID == "i" && !strings.Contains(c.Text, "the same job") {
+				t.Errorf("%s: %s", c.Test, c.Text)
+			}
+			if note != "" && c.ID == "ii" && !strings.Contains(c.Text, "the seed architecture's, not") {
+				t.Errorf("%s: %s", c.Test, c.Text)
 			}
 		}
 	}
@@ -489,7 +501,9 @@ func TestPlan(t *testing.T) {
 	if got := s.Dataset("multnist").Method(study.REScratch).Status(); got != "1 of 2 seeds finished; seed 1: not started" {
 		t.Errorf("without a plan: RE(Scratch) %q", got)
 	}
-	plan := "# the plan\nmultnist/random/seed-0\nmultnist/re-scratch/seed-0\n\nmultnist/random/seed-1\nmultnist/re-mix/seed-0\nbaseline/multnist\n"
+	// Random search has a third seed still to come, which RE(Scratch) will never pair with.
+	plan := "# the plan\nmultnist/random/seed-0\nmultnist/re-scratch/seed-0\n\nmultnist/random/seed-1\nmultnist/re-mix/seed-0\nbaseline/multnist\n" +
+		"  multnist/random/seed-2  \n"
 	if err := os.WriteFile(filepath.Join(dir, study.PlanFile), []byte(plan), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +513,7 @@ func TestPlan(t *testing.T) {
 		study.REScratch:    "1 of 1 seed finished",
 		study.REMix:        "0 of 1 seed finished; seed 0: not started",
 		study.RERN18:       "not run",
-		study.RandomSearch: "2 of 2 seeds finished",
+		study.RandomSearch: "2 of 3 seeds finished; seed 2: not started",
 	} {
 		if got := d.Method(m).Status(); got != want {
 			t.Errorf("with the plan: %s %q, want %q", m.Title(), got, want)
@@ -524,6 +538,8 @@ func TestPlan(t *testing.T) {
 func TestPlanErrors(t *testing.T) {
 	for line, want := range map[string]string{
 		"addnist/re-rn18":          "a job is DATASET/METHOD/seed-N or baseline/DATASET",
+		"addnsit/random/seed-1":    `no dataset "addnsit" (Table 1's: addnist, chesseract, cifartile, geoclassing, gutenberg, isabella, language, multnist)`,
+		"baseline/random":          `no dataset "random" (Table 1's: addnist, chesseract, cifartile, geoclassing, gutenberg, isabella, language, multnist)`,
 		"addnist/evolution/seed-0": `no method "evolution" (the methods: rn18, random, re-scratch, re-rn18, re-mix)`,
 		"addnist/random/seed-x":    `"seed-x" is not seed-N`,
 		"addnist/random/seed-0":    "planned twice",
