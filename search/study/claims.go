@@ -87,9 +87,9 @@ func (d *Dataset) Claims() []Claim {
 	addFinal("i", "RE(RN18) vs RN18 retrained: final test accuracy, paired by seed", re, rn, "RE(RN18)", "RN18 (ResNet-18 retrained alone)",
 		func(n int) string {
 			return pick(n, "its final training and RN18's are the same job (architecture, data, protocol and training seed), so their "+
-				"difference comes from the arithmetic of the machines that ran them, not from the search",
+				"difference comes from the rounding of the arithmetic where each ran (machine and build), not from the search",
 				"their final trainings and RN18's are the same jobs (architecture, data, protocol and training seed), so those "+
-					"differences come from the arithmetic of the machines that ran them, not from the search")
+					"differences come from the rounding of the arithmetic where each ran (machine and build), not from the search")
 		})
 	var seedPairs []Pair
 	searching := len(re.Missing) > 0
