@@ -22,8 +22,10 @@ SLOTS=${SLOTS:-2}
 # it where it can finish in one sitting, with BASELINE_PROCS=2 alone on a 2-core machine. It trains 8 epochs
 # of 45,000 images and validates on 15,000 after each. AddNIST's took 71 minutes on a Zen 4 EPYC (2026-12-03),
 # with the test suite running beside it for its first four epochs (9-12 minutes each) and alone for the last
-# four (7 minutes each: about 56 minutes for the whole run alone). Session 6's Intel machine, with 10-30%
-# steal time, trained ResNet-18 at about 37 images/s, which would have made it about 2.7 hours.
+# four (7 minutes each: about 56 minutes for the whole run alone). MultNIST's (50,000 images, 10,000 for
+# validation) took 87 minutes on the same machine model, with the test suite and benchmarks beside it for
+# most of its epochs (9-15 minutes each; 9 alone). Session 6's Intel machine, with 10-30% steal time, trained
+# ResNet-18 at about 37 images/s, which would have made it about 2.7 hours.
 BASELINE_PROCS=${BASELINE_PROCS:-1}
 WORK=${WORK:-$HOME/.cache/einspace/reproduction}
 RESULTS=results
@@ -36,9 +38,9 @@ PROTOCOL=(--subset 4000 --val 1000 --test -1 --epochs 2 --batch 64 --lr 0.04 --f
   --workers 1 --in-flight 1 --seed-cache "$RESULTS/seed-cache" --quiet)
 
 # jobs lists the plan, results/PLAN (what is run and in what order, and why, is said there; the report
-# reads the same file), one job per line.
+# reads the same file), one job per line, trimmed as the report trims it.
 jobs() {
-  grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$RESULTS/PLAN"
+  sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' "$RESULTS/PLAN" | grep -v -e '^#' -e '^$'
 }
 
 done_job() {
