@@ -90,18 +90,12 @@ func (p *Plan) add(job string) error {
 	return nil
 }
 
-// datasets yields the datasets the plan has searches for, sorted (none for a nil plan).
-func (p *Plan) datasets() func(yield func(string) bool) {
-	return func(yield func(string) bool) {
-		if p == nil {
-			return
-		}
-		for _, name := range slices.Sorted(maps.Keys(p.Seeds)) {
-			if !yield(name) {
-				return
-			}
-		}
+// datasets are the datasets the plan has searches for, sorted (none for a nil plan).
+func (p *Plan) datasets() []string {
+	if p == nil {
+		return nil
 	}
+	return slices.Sorted(maps.Keys(p.Seeds))
 }
 
 // checkDataset accepts the datasets of the paper's Table 1 (Paper).

@@ -446,7 +446,7 @@ func Read(dir string) (*Study, error) {
 			s.Ignored = append(s.Ignored, fmt.Sprintf("folder %s: not a dataset (no method folder: %s)", filepath.Join(dir, name), methodList()))
 		}
 	}
-	for name := range s.Plan.datasets() {
+	for _, name := range s.Plan.datasets() {
 		if !slices.Contains(names, name) {
 			names = append(names, name)
 		}
