@@ -22,7 +22,9 @@ import (
 // transposed convolution), and W' is W with its kernel flipped; col2im scatter-adds a patch gradient back
 // onto the input grid. P is built a band of output rows at a time and never kept: the weight gradient
 // builds it again. GoMLX's automatic gradient of the forward graph would keep the patches and transpose
-// them, so convCHWB gives x and W hand-written gradients (customGradient).
+// them, so convCHWB gives x and W hand-written gradients (customGradient). A 3×3 convolution with stride 1
+// and padding 1 and enough channels takes Winograd's F(2×2, 3×3) instead (winograd.go), built on the same
+// patch bands.
 
 // convGeometry is the shape of one convolution.
 type convGeometry struct {
@@ -47,11 +49,20 @@ func convCHWB(scope *model.Scope, x *Node, out, k, s, p int) *Node {
 	geo := newConvGeometry(x, out, k, s, p)
 	w, bias := linearVars(scope, x.Graph(), geo.c*k*k, out)
 	var xIn, wIn *Node
+	winograd := useWinograd(geo)
 	in, capture := customGradient([]*Node{x, w}, func(dy *Node) []*Node {
+		if winograd {
+			return []*Node{winogradInputGradient(wIn, dy), winogradWeightGradient(xIn, dy)}
+		}
 		return []*Node{convInputGradient(wIn, dy, geo), convWeightGradient(xIn, dy, geo)}
 	})
 	xIn, wIn = in[0], in[1]
-	y := capture(convForward(xIn, wIn, geo))
+	var y *Node
+	if winograd {
+		y = capture(winogradForward(xIn, wIn))
+	} else {
+		y = capture(convForward(xIn, wIn, geo))
+	}
 	return Add(y, Reshape(bias, out, 1, 1, 1))
 }
 
@@ -146,11 +157,12 @@ type patchSource struct {
 // patchLayout is the geometry of a patch matrix: of x (C,H,W,B) padded to Hp = H+2p rows and Wq·s ≥ W+2p
 // columns, for a k×k kernel with stride s and H'×W' outputs.
 type patchLayout struct {
-	g        *Graph
-	c, hp, b int
-	wq       int
-	k, s     int
-	ho, wo   int
+	g           *Graph
+	c, hp, b    int
+	wq          int
+	k, s        int
+	ho, wo      int
+	kernelMajor bool // rows ordered (i·k+j)·C+c instead of c·k·k+i·k+j
 }
 
 func newPatchLayout(g *Graph, c, h, w, b, k, s, p int) patchLayout {
@@ -213,31 +225,34 @@ func (src patchSource) rows(h0, h1 int, dep *Node) *Node {
 		return Reshape(sliceAxisAfter(src.x, 1, h0, h1, dep), src.c, m)
 	}
 	g := GatherSlices(src.view, []int{0, 1, 2}, src.starts(h0, h1, dep), []int{1, src.wo, 1}, false)
-	return Reshape(g, src.c*src.k*src.k, m) // from (C,k,k,h1-h0,1,W',1,B)
+	return Reshape(g, src.c*src.k*src.k, m) // from (C·k·k,h1-h0,1,W',1,B)
 }
 
-// starts are the gather's start indices for output rows [h0, h1), shaped (C,k,k,h1-h0,3): per (c,i,j,h')
-// the view's row, column block and phase. They exist only after dep, if dep is not nil.
+// starts are the gather's start indices for output rows [h0, h1), shaped (C·k·k,h1-h0,3): per patch row
+// (c,i,j) and output row h' the view's row, column block and phase. They exist only after dep, if dep is not nil.
 func (l patchLayout) starts(h0, h1 int, dep *Node) *Node {
 	k, s := l.k, l.s
 	starts := make([]int32, 0, l.c*k*k*(h1-h0)*3)
-	for ci := range l.c {
-		for i := range k {
-			for j := range k {
-				for oh := h0; oh < h1; oh++ {
-					starts = append(starts, int32(ci*l.hp+oh*s+i), int32(j/s), int32(j%s))
-				}
-			}
+	add := func(ci, i, j int) {
+		for oh := h0; oh < h1; oh++ {
+			starts = append(starts, int32(ci*l.hp+oh*s+i), int32(j/s), int32(j%s))
 		}
 	}
-	return Reshape(after(Const(l.g, starts), dep), l.c, k, k, h1-h0, 3)
+	for a := range l.c * k * k {
+		if l.kernelMajor {
+			add(a%l.c, a/l.c/k, a/l.c%k)
+		} else {
+			add(a/(k*k), a/k%k, a%k)
+		}
+	}
+	return Reshape(after(Const(l.g, starts), dep), l.c*k*k, h1-h0, 3)
 }
 
 // scatterRows is the adjoint of rows: it adds the patch-matrix band dp [C·k·k, (h1-h0)·W'·B] of output
 // rows [h0, h1) into acc, a tensor shaped like the padded view, where each patch entry came from (col2im).
 func (l patchLayout) scatterRows(acc, dp *Node, h0, h1 int) *Node {
-	updates := Reshape(dp, l.c, l.k, l.k, h1-h0, 1, l.wo, 1, l.b)
-	return BackendScatterSum(acc, l.starts(h0, h1, nil), updates, 4, []int{4, 5, 6, 7}, nil, []int{0, 1, 2}, false, false)
+	updates := Reshape(dp, l.c*l.k*l.k, h1-h0, 1, l.wo, 1, l.b)
+	return BackendScatterSum(acc, l.starts(h0, h1, nil), updates, 2, []int{2, 3, 4, 5}, nil, []int{0, 1, 2}, false, false)
 }
 
 // padHW zero-pads the spatial axes of x (C,H,W,B) by top and bottom rows and left and right columns (with

@@ -15,7 +15,8 @@
 // parameters start from PyTorch's initialisations. A routing module
 // routing[im2col, computation<linearN>, col2im] is a convolution; it is computed as one, with the linear
 // layer's parameters, in a channel-major layout where its products need no large transpose, and with
-// hand-written gradients that rebuild the patches instead of keeping them (conv.go). Batch normalisation
+// hand-written gradients that rebuild the patches instead of keeping them (conv.go); 3×3 convolutions with
+// stride 1 and padding 1 use Winograd's F(2×2, 3×3), 2.25× fewer multiply-adds (winograd.go). Batch normalisation
 // in training also has a hand-written gradient (torch's formula), which keeps only its input between the
 // forward and backward passes.
 //

@@ -154,11 +154,44 @@ func TestCol2im(t *testing.T) {
 func TestConv(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	const out = 5
+	type convCase struct {
+		k, s, p  int
+		h, w     int
+		winograd bool // 3×3, stride 1, padding 1 by Winograd's F(2×2, 3×3) (winograd.go)
+		bandRows bool // patch bands of 4 KB: tiles built and multiplied a few rows at a time
+	}
+	var cases []convCase
 	for _, ksp := range kernels {
-		k, s, p := ksp[0], ksp[1], ksp[2]
-		t.Run(fmt.Sprintf("%dk%ds%dp", k, s, p), func(t *testing.T) {
-			x := randTensor(r, 2, 3, 17, 16)
-			b, c, h, w := 2, 3, 17, 16
+		cases = append(cases, convCase{k: ksp[0], s: ksp[1], p: ksp[2], h: 17, w: 16})
+	}
+	// Odd and even sizes, and the smallest map the Winograd path takes.
+	for _, hw := range [][2]int{{17, 16}, {2, 3}} {
+		cases = append(cases, convCase{k: 3, s: 1, p: 1, h: hw[0], w: hw[1], winograd: true})
+	}
+	cases = append(cases, convCase{k: 3, s: 1, p: 1, h: 17, w: 16, winograd: true, bandRows: true})
+	for _, cc := range cases {
+		k, s, p := cc.k, cc.s, cc.p
+		name := fmt.Sprintf("%dk%ds%dp", k, s, p)
+		if cc.winograd {
+			name += fmt.Sprintf("_winograd_%dx%d", cc.h, cc.w)
+		}
+		if cc.bandRows {
+			name += "_bands"
+		}
+		t.Run(name, func(t *testing.T) {
+			b, c, h, w := 2, 3, cc.h, cc.w
+			if cc.winograd {
+				defer func(n int) { winogradMinChannels = n }(winogradMinChannels)
+				winogradMinChannels = c
+			}
+			if cc.bandRows {
+				defer func(n int) { patchBandBytes = n }(patchBandBytes)
+				patchBandBytes = 4 << 10
+			}
+			if got := useWinograd(convGeometry{c: c, h: h, w: w, out: out, k: k, s: s, p: p}); got != cc.winograd {
+				t.Fatalf("useWinograd = %v, want %v", got, cc.winograd)
+			}
+			x := randTensor(r, b, c, h, w)
 			ho, wo := outSize(h, k, s, p), outSize(w, k, s, p)
 			got := run(t, nil, func(scope *model.Scope, xs []*Node) []*Node {
 				sc := scope.In("conv")

@@ -90,6 +90,7 @@ func run(seed, archText string, batch, classes, steps, warmup int, cpuProfile st
 	}
 	var start time.Time
 	var loss float64
+	var losses []float64 // every step's, warm-up included: the loss curve on this fixed batch
 	var faults0 int64
 	var ops []models.OpTraffic
 	for step := range warmup + steps {
@@ -113,6 +114,7 @@ func run(seed, archText string, batch, classes, steps, warmup int, cpuProfile st
 		if loss, _, err = m.TrainStep(images, labels); err != nil {
 			return err
 		}
+		losses = append(losses, round(loss, 6))
 	}
 	perStep := time.Since(start).Seconds() / float64(steps)
 	faultsPerStep := (minorFaults() - faults0) / int64(steps)
@@ -124,6 +126,7 @@ func run(seed, archText string, batch, classes, steps, warmup int, cpuProfile st
 		"images_per_second": round(float64(batch)/perStep, 1),
 		"peak_rss_mb":       round(float64(peakRSSKiB())/1024, 1),
 		"loss":              round(loss, 4),
+		"losses":            losses,
 		"page_faults_step":  faultsPerStep,
 		"backend_module":    backendModule(),
 	}

@@ -1,0 +1,158 @@
+package models
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
+)
+
+// A 3×3 convolution with stride 1 and padding 1, the convolution of ResNet-18's and WRN-16-4's blocks, is
+// computed by Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2016): the output is cut into 2×2 tiles, each computed from the 4×4 tile of input
+// around it as
+//
+//	Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+//
+// which takes 16 multiplications per input channel and output channel where the direct product takes 36.
+// In the channel-major layout every step is a matrix product:
+//
+//	input tiles   D [16, C·N]    the patch matrix of a 4×4 kernel with stride 2 (N = tiles × batch)
+//	input         V [16, C, N]   = B₂ · D          B₂ = Bᵀ⊗Bᵀ [16,16]
+//	weights       U [16, out, C] = G₂ · W           G₂ = G⊗G   [16,9]
+//	product       M [16, out, N] = U · V            16 independent products, 2.25× fewer multiply-adds
+//	output        Y [4, out·N]   = A₂ · M           A₂ = Aᵀ⊗Aᵀ [4,16], then each 2×2 tile put in place
+//
+// Its gradients are built the same way: the input gradient is this convolution of dy with the flipped
+// kernel (for stride 1 and padding 1 the transposed convolution is again one with padding 1), and the
+// weight gradient is the adjoint of the forward product, dU = A₂ᵀ·dY tiles · Vᵀ, folded back by G₂ᵀ.
+// The transforms' coefficients are 0, ±1 and ±½, so the results differ from the direct product's only
+// by rounding (TestConv compares both with a float64 convolution).
+
+// winogradMinChannels is the fewest input and output channels for which a 3×3 convolution takes the
+// Winograd path: its transforms cost a fixed amount per input and output number, and pay for themselves
+// only when each number is used by enough channels.
+var winogradMinChannels = 16
+
+// useWinograd reports whether convCHWB computes geo by Winograd's F(2×2, 3×3). A map one number high or
+// wide is left to the direct product: its tiles would be half padding, 16 multiplications for two outputs
+// where the direct product takes 18.
+func useWinograd(geo convGeometry) bool {
+	return geo.k == 3 && geo.s == 1 && geo.p == 1 && geo.h >= 2 && geo.w >= 2 &&
+		geo.c >= winogradMinChannels && geo.out >= winogradMinChannels
+}
+
+// The one-dimensional F(2, 3) transforms.
+var (
+	winogradG  = [][]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}   // 4×3
+	winogradBt = [][]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}} // 4×4
+	winogradAt = [][]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}                              // 2×4
+)
+
+// kron is the Kronecker product a⊗b: entry (i·rows(b)+k, j·cols(b)+l) is a[i][j]·b[k][l], the 2-D
+// transform of a tile flattened row by row.
+func kron(a, b [][]float64) [][]float64 {
+	out := make([][]float64, len(a)*len(b))
+	for i := range a {
+		for k := range b {
+			row := make([]float64, 0, len(a[0])*len(b[0]))
+			for j := range a[i] {
+				for l := range b[k] {
+					row = append(row, a[i][j]*b[k][l])
+				}
+			}
+			out[i*len(b)+k] = row
+		}
+	}
+	return out
+}
+
+// matrixConst is m as a constant of dtype.
+func matrixConst(g *Graph, dtype dtypes.DType, m [][]float64) *Node {
+	flat := make([]float64, 0, len(m)*len(m[0]))
+	for _, row := range m {
+		flat = append(flat, row...)
+	}
+	return ConvertDType(Reshape(Const(g, flat), len(m), len(m[0])), dtype)
+}
+
+// winogradTiles is the geometry of x (C,H,W,B) cut into 4×4 input tiles with a stride of 2.
+type winogradTiles struct {
+	patchSource
+	c, h, w, b int // x's dimensions
+	th, tw     int // tiles down and across: the output, padded to even sizes, is (2·th, 2·tw)
+}
+
+func newWinogradTiles(x *Node) winogradTiles {
+	d := x.Shape().Dimensions
+	t := winogradTiles{c: d[0], h: d[1], w: d[2], b: d[3], th: (d[1] + 1) / 2, tw: (d[2] + 1) / 2}
+	// An odd height or width gets one more zero row or column, which only the output's padding reads.
+	t.patchSource = newPatchSource(padHW(x, 0, 2*t.th-t.h, 0, 2*t.tw-t.w), 4, 2, 1)
+	t.kernelMajor = true
+	return t
+}
+
+// transformed returns B₂·D for each band of tile rows: the input tiles [16, C, rows·tw·B], to which
+// product(h0, h1, v) is applied; the bands are built after dep, if not nil, as eachBand builds them.
+func (t winogradTiles) transformed(dep *Node, product func(h0, h1 int, v *Node) *Node) []*Node {
+	b2 := matrixConst(t.g, t.x.DType(), kron(winogradBt, winogradBt))
+	return t.eachBand(dep, func(h0, h1 int, tiles *Node) *Node {
+		v := DotGeneral(b2, []int{1}, nil, Reshape(tiles, 16, -1), []int{0}, nil) // [16, C·n]
+		return product(h0, h1, Reshape(v, 16, t.c, (h1-h0)*t.tw*t.b))
+	})
+}
+
+// winogradForward is the convolution of x (C,H,W,B) with the 3×3 kernel w [C·9, out] (row c·9+i·3+j),
+// stride 1 and padding 1, without bias: (out,H,W,B).
+func winogradForward(x, w *Node) *Node {
+	t := newWinogradTiles(x)
+	out := w.Shape().Dim(1)
+	// U [16, out, C] = G₂ · W, from W viewed as [C, 9, out].
+	g2 := matrixConst(x.Graph(), x.DType(), kron(winogradG, winogradG))
+	u := DotGeneral(g2, []int{1}, nil, Reshape(w, t.c, 9, out), []int{1}, nil) // [16, C, out]
+	u = TransposeAllAxes(u, 0, 2, 1)
+	a2 := matrixConst(x.Graph(), x.DType(), kron(winogradAt, winogradAt))
+	parts := t.transformed(nil, func(h0, h1 int, v *Node) *Node {
+		rows := h1 - h0
+		m := DotGeneral(u, []int{2}, []int{0}, v, []int{1}, []int{0})         // [16, out, n]
+		y := DotGeneral(a2, []int{1}, nil, Reshape(m, 16, -1), []int{0}, nil) // [4, out·n]
+		// (a, b, out, tile row, tile column, B) → (out, tile row, a, tile column, b, B).
+		y = TransposeAllAxes(Reshape(y, 2, 2, out, rows, t.tw, t.b), 2, 3, 0, 4, 1, 5)
+		return Reshape(y, out, 2*rows, 2*t.tw, t.b)
+	})
+	y := concat(parts, 1)
+	return sliceAxis(sliceAxis(y, 1, 0, t.h), 2, 0, t.w)
+}
+
+// winogradInputGradient is dX for winogradForward: the same convolution of dy (out,H,W,B) with the kernel
+// flipped and its channels swapped, W' [out·9, C] with row o·9+i·3+j = W[c·9+(2-i)·3+(2-j), o].
+func winogradInputGradient(w, dy *Node) *Node {
+	c := w.Shape().Dim(0) / 9
+	out := w.Shape().Dim(1)
+	wf := Reverse(Reshape(w, c, 3, 3, out), 1, 2)
+	wf = Reshape(TransposeAllAxes(wf, 3, 1, 2, 0), out*9, c)
+	return winogradForward(dy, wf)
+}
+
+// winogradWeightGradient is dW [C·9, out] for winogradForward of x: per band of tiles,
+// dU [16, C, out] += V · (A₂ᵀ · dY tiles)ᵀ, and dW = G₂ᵀ · dU.
+func winogradWeightGradient(x, dy *Node) *Node {
+	t := newWinogradTiles(x)
+	out := dy.Shape().Dim(0)
+	dyEven := padHW(dy, 0, 2*t.th-t.h, 0, 2*t.tw-t.w)
+	a2 := matrixConst(x.Graph(), x.DType(), kron(winogradAt, winogradAt))
+	// The tiles wait for dy: built as soon as x exists, they would all be held through the forward pass.
+	parts := t.transformed(dy, func(h0, h1 int, v *Node) *Node {
+		rows := h1 - h0
+		band := Reshape(sliceAxis(dyEven, 1, 2*h0, 2*h1), out, rows, 2, t.tw, 2, t.b)
+		dy4 := Reshape(TransposeAllAxes(band, 2, 4, 0, 1, 3, 5), 4, -1)  // [4, out·n]
+		dm := DotGeneral(a2, []int{0}, nil, dy4, []int{0}, nil)          // [16, out·n]
+		dm = Reshape(dm, 16, out, rows*t.tw*t.b)                         // [16, out, n]
+		return DotGeneral(v, []int{2}, []int{0}, dm, []int{2}, []int{0}) // [16, C, out]
+	})
+	du := parts[0]
+	for _, part := range parts[1:] {
+		du = Add(du, part)
+	}
+	g2 := matrixConst(x.Graph(), x.DType(), kron(winogradG, winogradG))
+	dw := DotGeneral(g2, []int{0}, nil, Reshape(du, 16, -1), []int{0}, nil) // [9, C·out]
+	return Reshape(TransposeAllAxes(Reshape(dw, 9, t.c, out), 1, 0, 2), t.c*9, out)
+}
