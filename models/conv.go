@@ -142,8 +142,8 @@ func convInputGradientStrided(w, dy *Node, geo convGeometry) *Node {
 var patchBandBytes = 16 << 20
 
 // patchSource builds the patch matrix (im2col) of x (C,H,W,B) in the channel-major layout, a band of output
-// rows at a time: rows(h0, h1) is [C·k·k, (h1-h0)·W'·B] with row c·k·k+i·k+j and column ((h'-h0)·W'+w')·B+b
-// holding x[c, h'·s+i-p, w'·s+j-p, b], zero outside x.
+// rows at a time: rows(h0, h1) is [C·k·k, (h1-h0)·W'·B] with row c·k·k+i·k+j (or (i·k+j)·C+c when
+// kernelMajor) and column ((h'-h0)·W'+w')·B+b holding x[c, h'·s+i-p, w'·s+j-p, b], zero outside x.
 //
 // Each band is one Gather from x padded and viewed as [C·Hp, Wq, s, B], where Wq·s ≥ Wp: the slice for
 // (c,i,j,h') starts at row c·Hp+h'·s+i, column block j/s and phase j%s, and takes W' column blocks of B
@@ -187,7 +187,7 @@ func newPatchSource(x *Node, k, s, p int) patchSource {
 }
 
 // bands yields the bands of output rows [h0, h1) that rows builds: as few as keep each within
-// patchBandBytes, of even height.
+// patchBandBytes, of equal height but the last.
 func (l patchLayout) bands() func(yield func(h0, h1 int) bool) {
 	rowBytes := l.c * l.k * l.k * l.wo * l.b * 4
 	n := (l.ho*rowBytes + patchBandBytes - 1) / patchBandBytes

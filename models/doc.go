@@ -16,7 +16,8 @@
 // routing[im2col, computation<linearN>, col2im] is a convolution; it is computed as one, with the linear
 // layer's parameters, in a channel-major layout where its products need no large transpose, and with
 // hand-written gradients that rebuild the patches instead of keeping them (conv.go); 3×3 convolutions with
-// stride 1 and padding 1 use Winograd's F(2×2, 3×3), 2.25× fewer multiply-adds (winograd.go). Batch normalisation
+// stride 1, padding 1 and at least 128 channels use Winograd's F(2×2, 3×3), whose products take 2.25× fewer
+// multiply-adds (winograd.go). Batch normalisation
 // in training also has a hand-written gradient (torch's formula), which keeps only its input between the
 // forward and backward passes.
 //

@@ -471,3 +471,27 @@ func TestLeakyReLUAndSoftmax(t *testing.T) {
 	z := e(-2) + e(0) + e(3)
 	assertClose(t, "softmax", got[1], []float32{float32(e(-2) / z), float32(1 / z), float32(e(3) / z), 1. / 3, 1. / 3, 1. / 3}, 1e-5)
 }
+
+// TestUseWinograd checks which convolutions take the Winograd path at the default channel threshold.
+func TestUseWinograd(t *testing.T) {
+	n := winogradMinChannels
+	for _, tt := range []struct {
+		name string
+		geo  convGeometry
+		want bool
+	}{
+		{"3×3 stride 1 padding 1", convGeometry{c: n, out: n, h: 4, w: 4, k: 3, s: 1, p: 1}, true},
+		{"2×2 map", convGeometry{c: n, out: 2 * n, h: 2, w: 2, k: 3, s: 1, p: 1}, true},
+		{"too few input channels", convGeometry{c: n - 1, out: n, h: 4, w: 4, k: 3, s: 1, p: 1}, false},
+		{"too few output channels", convGeometry{c: n, out: n - 1, h: 4, w: 4, k: 3, s: 1, p: 1}, false},
+		{"one row", convGeometry{c: n, out: n, h: 1, w: 8, k: 3, s: 1, p: 1}, false},
+		{"one column", convGeometry{c: n, out: n, h: 8, w: 1, k: 3, s: 1, p: 1}, false},
+		{"stride 2", convGeometry{c: n, out: n, h: 8, w: 8, k: 3, s: 2, p: 1}, false},
+		{"no padding", convGeometry{c: n, out: n, h: 8, w: 8, k: 3, s: 1, p: 0}, false},
+		{"5×5", convGeometry{c: n, out: n, h: 8, w: 8, k: 5, s: 1, p: 2}, false},
+	} {
+		if got := useWinograd(tt.geo); got != tt.want {
+			t.Errorf("%s: useWinograd = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

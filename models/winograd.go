@@ -28,13 +28,15 @@ import (
 // by rounding (TestConv compares both with a float64 convolution).
 
 // winogradMinChannels is the fewest input and output channels for which a 3×3 convolution takes the
-// Winograd path: its transforms cost a fixed amount per input and output number, and pay for themselves
-// only when each number is used by enough channels.
-var winogradMinChannels = 16
+// Winograd path. Its transforms write full-size tensors (the transformed input, the 16 products, the output
+// tiles) whose cost per number is fixed, while the multiplications saved grow with the channels; measured
+// on one core (docs/BENCHMARKS.md, session 9), three stacked convolutions of 32 or 64 channels at 28×28
+// trained 20-30% slower by Winograd, of 128 channels at 28×28 or 256 at 7×7 25-35% faster.
+var winogradMinChannels = 128
 
 // useWinograd reports whether convCHWB computes geo by Winograd's F(2×2, 3×3). A map one number high or
-// wide is left to the direct product: its tiles would be half padding, 16 multiplications for two outputs
-// where the direct product takes 18.
+// wide is left to the direct product: half of each tile would be padding, so the products would save little
+// (16 multiplications for two outputs against the direct product's 18) and the transforms cost more.
 func useWinograd(geo convGeometry) bool {
 	return geo.k == 3 && geo.s == 1 && geo.p == 1 && geo.h >= 2 && geo.w >= 2 &&
 		geo.c >= winogradMinChannels && geo.out >= winogradMinChannels
@@ -74,24 +76,25 @@ func matrixConst(g *Graph, dtype dtypes.DType, m [][]float64) *Node {
 	return ConvertDType(Reshape(Const(g, flat), len(m), len(m[0])), dtype)
 }
 
-// winogradTiles is the geometry of x (C,H,W,B) cut into 4×4 input tiles with a stride of 2.
+// winogradTiles is the geometry of x (C,H,W,B) cut into 4×4 input tiles with a stride of 2: the patch
+// source of a 4×4 kernel with stride 2 on x padded to even sizes (its c and b are x's).
 type winogradTiles struct {
 	patchSource
-	c, h, w, b int // x's dimensions
-	th, tw     int // tiles down and across: the output, padded to even sizes, is (2·th, 2·tw)
+	h, w   int // x's height and width
+	th, tw int // tiles down and across: the output, padded to even sizes, is (2·th, 2·tw)
 }
 
 func newWinogradTiles(x *Node) winogradTiles {
 	d := x.Shape().Dimensions
-	t := winogradTiles{c: d[0], h: d[1], w: d[2], b: d[3], th: (d[1] + 1) / 2, tw: (d[2] + 1) / 2}
+	t := winogradTiles{h: d[1], w: d[2], th: (d[1] + 1) / 2, tw: (d[2] + 1) / 2}
 	// An odd height or width gets one more zero row or column, which only the output's padding reads.
 	t.patchSource = newPatchSource(padHW(x, 0, 2*t.th-t.h, 0, 2*t.tw-t.w), 4, 2, 1)
 	t.kernelMajor = true
 	return t
 }
 
-// transformed returns B₂·D for each band of tile rows: the input tiles [16, C, rows·tw·B], to which
-// product(h0, h1, v) is applied; the bands are built after dep, if not nil, as eachBand builds them.
+// transformed returns product(h0, h1, v) for each band of tile rows [h0, h1), where v = B₂·D is the band's
+// transformed input [16, C, rows·tw·B]; the bands are built after dep, if not nil, as eachBand builds them.
 func (t winogradTiles) transformed(dep *Node, product func(h0, h1 int, v *Node) *Node) []*Node {
 	b2 := matrixConst(t.g, t.x.DType(), kron(winogradBt, winogradBt))
 	return t.eachBand(dep, func(h0, h1 int, tiles *Node) *Node {
