@@ -31,7 +31,7 @@ import (
 // Winograd path. Its transforms write full-size tensors (the transformed input, the 16 products, the output
 // tiles) whose cost per number is fixed, while the multiplications saved grow with the channels; measured
 // on one core (docs/BENCHMARKS.md, session 9), three stacked convolutions of 32 or 64 channels at 28×28
-// trained 20-30% slower by Winograd, of 128 channels at 28×28 or 256 at 7×7 25-35% faster.
+// trained 20-30% slower by Winograd, of 128 channels at 28×28 or 256 at 7×7 25-30% faster.
 var winogradMinChannels = 128
 
 // useWinograd reports whether convCHWB computes geo by Winograd's F(2×2, 3×3). A map one number high or
