@@ -88,11 +88,16 @@ func convWeightGradient(x, dy *Node, geo convGeometry) *Node {
 		dyBand := Reshape(sliceAxis(dyRows, 1, h0, h1), geo.out, (h1-h0)*geo.wo*geo.b)
 		return DotGeneral(patches, []int{1}, nil, dyBand, []int{1}, nil) // [C·k·k, out]
 	})
-	dw := parts[0]
+	return sumInOrder(parts)
+}
+
+// sumInOrder adds the bands' parts of a weight gradient, first to last (the order fixes the rounding).
+func sumInOrder(parts []*Node) *Node {
+	sum := parts[0]
 	for _, part := range parts[1:] {
-		dw = Add(dw, part)
+		sum = Add(sum, part)
 	}
-	return dw
+	return sum
 }
 
 // convInputGradient is dX, shaped (C,H,W,B). For stride 1 it is the transposed convolution of dy: dy padded

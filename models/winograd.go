@@ -5,8 +5,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
 )
 
-// A 3×3 convolution with stride 1 and padding 1, the convolution of ResNet-18's and WRN-16-4's blocks, is
-// computed by Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast Algorithms for Convolutional
+// A 3×3 convolution with stride 1 and padding 1 (the convolution of ResNet-18's and WRN-16-4's blocks) with
+// enough channels (useWinograd) is computed by Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast Algorithms for Convolutional
 // Neural Networks", 2016): the output is cut into 2×2 tiles, each computed from the 4×4 tile of input
 // around it as
 //
@@ -151,10 +151,7 @@ func winogradWeightGradient(x, dy *Node) *Node {
 		dm = Reshape(dm, 16, out, rows*t.tw*t.b)                         // [16, out, n]
 		return DotGeneral(v, []int{2}, []int{0}, dm, []int{2}, []int{0}) // [16, C, out]
 	})
-	du := parts[0]
-	for _, part := range parts[1:] {
-		du = Add(du, part)
-	}
+	du := sumInOrder(parts)
 	g2 := matrixConst(x.Graph(), x.DType(), kron(winogradG, winogradG))
 	dw := DotGeneral(g2, []int{0}, nil, Reshape(du, 16, -1), []int{0}, nil) // [9, C·out]
 	return Reshape(TransposeAllAxes(Reshape(dw, 9, t.c, out), 1, 0, 2), t.c*9, out)
