@@ -52,6 +52,10 @@ type InstallOptions struct {
 	// JupyterDataDir is where the kernelspec is written; empty means $JUPYTER_DATA_DIR or
 	// ~/.local/share/jupyter.
 	JupyterDataDir string
+	// GoNBSource is a directory holding GoNB's source at GoNBVersion with the project's patches applied
+	// (scripts/patch-module.sh makes it; docs/GONB-COMM-OPEN-ACK.md says why): GoNB is built from it.
+	// Empty builds the pristine module, whose widgets can fail to connect on a busy machine.
+	GoNBSource string
 	// Log receives what Install does; nil means os.Stderr.
 	Log io.Writer
 }
@@ -83,19 +87,23 @@ func Install(ctx context.Context, o InstallOptions) (string, error) {
 		}
 		gobin = filepath.Join(strings.Split(gopath, string(os.PathListSeparator))[0], "bin")
 	}
-	tools := []struct{ module, pkg, version, binary string }{
-		{"github.com/janpfeifer/gonb", "github.com/janpfeifer/gonb", GoNBVersion, "gonb"},
-		{"golang.org/x/tools", "golang.org/x/tools/cmd/goimports", GoimportsVersion, "goimports"},
+	tools := []tool{
+		{module: "github.com/janpfeifer/gonb", pkg: "github.com/janpfeifer/gonb", version: GoNBVersion, binary: "gonb", source: o.GoNBSource},
+		{module: "golang.org/x/tools", pkg: "golang.org/x/tools/cmd/goimports", version: GoimportsVersion, binary: "goimports"},
 	}
 	if o.Gopls {
-		tools = append(tools, struct{ module, pkg, version, binary string }{"golang.org/x/tools/gopls", "golang.org/x/tools/gopls", GoplsVersion, "gopls"})
+		tools = append(tools, tool{module: "golang.org/x/tools/gopls", pkg: "golang.org/x/tools/gopls", version: GoplsVersion, binary: "gopls"})
+	}
+	if o.GoNBSource == "" {
+		fmt.Fprintln(log, "kernel install: GoNB is built unpatched, so on a busy machine a cell's widgets may fail to connect "+
+			"(docs/GONB-COMM-OPEN-ACK.md); scripts/setup-notebooks.sh builds it patched")
 	}
 	goroot, err := projectGoroot(ctx)
 	if err != nil {
 		return "", err
 	}
 	for _, t := range tools {
-		if err := installTool(ctx, log, gobin, t.module, t.pkg, t.version, t.binary); err != nil {
+		if err := installTool(ctx, log, gobin, t); err != nil {
 			return "", err
 		}
 	}
@@ -238,14 +246,17 @@ func installJupyter(ctx context.Context, log io.Writer) error {
 	return nil
 }
 
+// tool is a Go command Install builds: package pkg of module at version, installed as binary, from the
+// directory source instead of the module cache when source is not empty (a patched copy of the module).
+type tool struct{ module, pkg, version, binary, source string }
+
 // installTool builds a Go command at an exact version from a throwaway module (`go install pkg@version`
-// asks the proxy for the version list, which it refuses for GoNB). A binary that reports the version is
-// kept.
-func installTool(ctx context.Context, log io.Writer, gobin, module, pkg, version, binary string) error {
-	bin := filepath.Join(gobin, binary)
-	if out, err := exec.CommandContext(ctx, "go", "version", "-m", bin).Output(); err == nil &&
-		strings.Contains(string(out), module+"\t"+version) {
-		fmt.Fprintf(log, "%s: %s already installed at %s\n", binary, version, bin)
+// asks the proxy for the version list, which it refuses for GoNB). A binary already built from the same
+// version and source is kept; one built from a source older than the binary is not (the patches changed).
+func installTool(ctx context.Context, log io.Writer, gobin string, t tool) error {
+	bin := filepath.Join(gobin, t.binary)
+	if current(ctx, bin, t) {
+		fmt.Fprintf(log, "%s: %s already installed at %s\n", t.binary, t.version, bin)
 		return nil
 	}
 	dir, err := os.MkdirTemp("", "einspace-tools-")
@@ -257,10 +268,55 @@ func installTool(ctx context.Context, log io.Writer, gobin, module, pkg, version
 	if err := run(ctx, log, dir, env, "go", "mod", "init", "tools"); err != nil {
 		return err
 	}
-	if err := run(ctx, log, dir, env, "go", "get", pkg+"@"+version); err != nil {
+	if err := run(ctx, log, dir, env, "go", "get", t.pkg+"@"+t.version); err != nil {
 		return err
 	}
-	return run(ctx, log, dir, env, "go", "install", pkg)
+	if t.source != "" {
+		if err := run(ctx, log, dir, env, "go", "mod", "edit", "-replace="+t.module+"="+t.source); err != nil {
+			return err
+		}
+	}
+	return run(ctx, log, dir, env, "go", "install", t.pkg)
+}
+
+// current reports whether bin was built from t: its build information names t's module at t's version,
+// replaced by t's source when there is one (and built after the source was made), by nothing otherwise.
+func current(ctx context.Context, bin string, t tool) bool {
+	out, err := exec.CommandContext(ctx, "go", "version", "-m", bin).Output()
+	if err != nil {
+		return false
+	}
+	return builtFrom(string(out), t) && (t.source == "" || newer(bin, t.source))
+}
+
+// builtFrom reports whether buildInfo, the output of `go version -m`, shows t's module at t's version,
+// replaced by exactly t.source (or by nothing when t.source is empty).
+func builtFrom(buildInfo string, t tool) bool {
+	lines := strings.Split(buildInfo, "\n")
+	for i, line := range lines {
+		f := strings.Split(strings.TrimSpace(line), "\t")
+		if len(f) < 3 || (f[0] != "dep" && f[0] != "mod") || f[1] != t.module || f[2] != t.version {
+			continue
+		}
+		replacement := ""
+		if i+1 < len(lines) {
+			if r := strings.Split(strings.TrimSpace(lines[i+1]), "\t"); len(r) >= 2 && r[0] == "=>" {
+				replacement = r[1]
+			}
+		}
+		return replacement == t.source
+	}
+	return false
+}
+
+// newer reports whether the file bin was modified after the directory source was made.
+func newer(bin, source string) bool {
+	b, err := os.Stat(bin)
+	if err != nil {
+		return false
+	}
+	s, err := os.Stat(source)
+	return err == nil && b.ModTime().After(s.ModTime())
 }
 
 // kernelSpec is Jupyter's kernel.json.

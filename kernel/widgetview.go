@@ -41,8 +41,9 @@ func startWidgetView(name string, controls func(slot func(string) string) string
 	answered := firstOf(comms.Listen[int](alive))
 	gonbui.UpdateHTML(v.controlsID, controls(v.slot)+aliveScript(alive))
 	v.redraw()
-	// GoNB's page script gives up when the kernel's acknowledgement takes more than 0.5 s (a busy machine),
-	// and the kernel installs it again only when the cell next talks to the page: ask again now and then.
+	// An unpatched GoNB's page script gives up when the kernel's acknowledgement of its connection is lost
+	// (docs/GONB-COMM-OPEN-ACK.md; our set-up builds GoNB with the fix), and the kernel installs it again
+	// only when the cell next talks to the page: ask again now and then.
 	retry := time.NewTicker(3 * time.Second)
 	defer retry.Stop()
 	timeout := time.After(LivePageTimeout)

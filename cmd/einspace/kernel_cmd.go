@@ -23,6 +23,7 @@ with no set-up cell.`)
 	fs.BoolVar(&o.SkipApt, "skip-apt", false, "do not install Debian's Jupyter packages even when missing")
 	fs.BoolVar(&o.Gopls, "gopls", false, "also install gopls "+kernel.GoplsVersion+" (completion in the notebook UI; ~2 min to build)")
 	fs.StringVar(&o.GoBin, "gobin", "", "where to install the Go tools (default: $(go env GOPATH)/bin)")
+	fs.StringVar(&o.GoNBSource, "gonb-source", "", "build GoNB from this patched copy of its source (scripts/patch-module.sh; default: the pristine module)")
 	fs.StringVar(&o.JupyterDataDir, "jupyter-data-dir", "", "where to write the kernelspec (default: $JUPYTER_DATA_DIR or ~/.local/share/jupyter)")
 	if err := parseFlags(e, fs, args[1:]); err != nil {
 		return err
