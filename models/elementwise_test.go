@@ -80,3 +80,64 @@ func TestBinaryOpsComputeEveryNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestComparisonAndWhereComputeEveryNumber checks the ReLU mask's operations (x > y, against a scalar or an
+// operand of the same shape, and Where on the mask) number by number, at a size the patched backend shares
+// among workers (docs/BACKEND-PATCHES.md) and at a small one.
+func TestComparisonAndWhereComputeEveryNumber(t *testing.T) {
+	be, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(13, 17))
+	for _, size := range [][2]int{{3, 5}, {1001, 131}} {
+		a, b := size[0], size[1]
+		x, y := randomFloats(r, a*b), randomFloats(r, a*b)
+		for i := 0; i < len(x); i += 7 {
+			y[i] = x[i] // ties
+		}
+		e, err := NewExec(be, func(x, y *Node) []*Node {
+			zeros := ZerosLike(x)
+			return []*Node{
+				Where(GreaterThan(x, y), x, y),
+				Where(GreaterThan(x, ScalarZero(x.Graph(), x.DType())), x, zeros),
+				Where(GreaterThan(y, x), Scalar(x.Graph(), x.DType(), 2), y),
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Exec(tensors.FromFlatDataAndDimensions(x, a, b), tensors.FromFlatDataAndDimensions(y, a, b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wants := []func(x, y float32) float32{
+			func(x, y float32) float32 {
+				if x > y {
+					return x
+				}
+				return y
+			},
+			func(x, _ float32) float32 {
+				if x > 0 {
+					return x
+				}
+				return 0
+			},
+			func(x, y float32) float32 {
+				if y > x {
+					return 2
+				}
+				return y
+			},
+		}
+		for k, want := range wants {
+			got := tensors.MustCopyFlatData[float32](out[k])
+			for i := range got {
+				if w := want(x[i], y[i]); got[i] != w {
+					t.Fatalf("%dx%d, output %d: element %d is %v, want %v", a, b, k, i, got[i], w)
+				}
+			}
+		}
+	}
+}

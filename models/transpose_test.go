@@ -21,7 +21,8 @@ func TestTransposesMoveEveryNumber(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shapes := [][]int{{3, 5}, {4, 49, 64}, {4, 64, 49}, {8, 49, 64}, {64, 8, 49}, {3, 1, 7}, {6, 8, 5}, {2, 3, 4, 5}, {8, 3, 3, 8}, {1, 6, 1, 9}, {16, 1, 1, 4}}
+	shapes := [][]int{{3, 5}, {4, 49, 64}, {4, 64, 49}, {8, 49, 64}, {64, 8, 49}, {3, 1, 7}, {6, 8, 5}, {2, 3, 4, 5}, {8, 3, 3, 8}, {1, 6, 1, 9}, {16, 1, 1, 4},
+		{16, 20000}, {4, 3, 30000}, {8, 6, 9, 1024}} // large enough to be shared among workers: few rows, kept last axis
 	r := rand.New(rand.NewPCG(7, 11))
 	for _, dims := range shapes {
 		for _, perm := range permutations(len(dims)) {

@@ -106,12 +106,17 @@ func (t winogradTiles) transformed(dep *Node, product func(h0, h1 int, v *Node) 
 // winogradForward is the convolution of x (C,H,W,B) with the 3×3 kernel w [C·9, out] (row c·9+i·3+j),
 // stride 1 and padding 1, without bias: (out,H,W,B).
 func winogradForward(x, w *Node) *Node {
-	t := newWinogradTiles(x)
-	out := w.Shape().Dim(1)
+	c, out := x.Shape().Dim(0), w.Shape().Dim(1)
 	// U [16, out, C] = G₂ · W, from W viewed as [C, 9, out].
 	g2 := matrixConst(x.Graph(), x.DType(), kron(winogradG, winogradG))
-	u := DotGeneral(g2, []int{1}, nil, Reshape(w, t.c, 9, out), []int{1}, nil) // [16, C, out]
-	u = TransposeAllAxes(u, 0, 2, 1)
+	u := DotGeneral(g2, []int{1}, nil, Reshape(w, c, 9, out), []int{1}, nil) // [16, C, out]
+	return winogradProduct(x, TransposeAllAxes(u, 0, 2, 1))
+}
+
+// winogradProduct is winogradForward from the transformed kernel u [16, out, C] = G₂ · W.
+func winogradProduct(x, u *Node) *Node {
+	t := newWinogradTiles(x)
+	out := u.Shape().Dim(1)
 	a2 := matrixConst(x.Graph(), x.DType(), kron(winogradAt, winogradAt))
 	parts := t.transformed(nil, func(h0, h1 int, v *Node) *Node {
 		rows := h1 - h0
@@ -126,13 +131,28 @@ func winogradForward(x, w *Node) *Node {
 }
 
 // winogradInputGradient is dX for winogradForward: the same convolution of dy (out,H,W,B) with the kernel
-// flipped and its channels swapped, W' [out·9, C] with row o·9+i·3+j = W[c·9+(2-i)·3+(2-j), o].
+// flipped and its channels swapped, W' [out·9, C] with row o·9+t = W[c·9+8-t, o] (tap t = i·3+j, and
+// 8-t = (2-i)·3+(2-j)). W' is never built: its transform U' [16, C, out] = G₂ · W' per (c, o) pair is
+// G₂ with its 9 columns in reverse order applied to W [C, 9, out] as it is, and comes out in the layout
+// winogradProduct takes (whose "out" is C here), so the kernel needs no reversal and no transposes.
 func winogradInputGradient(w, dy *Node) *Node {
 	c := w.Shape().Dim(0) / 9
 	out := w.Shape().Dim(1)
-	wf := Reverse(Reshape(w, c, 3, 3, out), 1, 2)
-	wf = Reshape(TransposeAllAxes(wf, 3, 1, 2, 0), out*9, c)
-	return winogradForward(dy, wf)
+	g2 := matrixConst(dy.Graph(), dy.DType(), reversedColumns(kron(winogradG, winogradG)))
+	u := DotGeneral(g2, []int{1}, nil, Reshape(w, c, 9, out), []int{1}, nil) // [16, C, out]
+	return winogradProduct(dy, u)
+}
+
+// reversedColumns is m with the order of its columns reversed.
+func reversedColumns(m [][]float64) [][]float64 {
+	out := make([][]float64, len(m))
+	for i, row := range m {
+		out[i] = make([]float64, len(row))
+		for j, v := range row {
+			out[i][len(row)-1-j] = v
+		}
+	}
+	return out
 }
 
 // winogradWeightGradient is dW [C·9, out] for winogradForward of x: per band of tiles,
