@@ -87,8 +87,18 @@ func Install(ctx context.Context, o InstallOptions) (string, error) {
 		}
 		gobin = filepath.Join(strings.Split(gopath, string(os.PathListSeparator))[0], "bin")
 	}
+	gonbSource := o.GoNBSource
+	if gonbSource != "" {
+		// The replace directive is read from the throwaway module's directory: it must be absolute.
+		if gonbSource, err = filepath.Abs(gonbSource); err != nil {
+			return "", err
+		}
+		if _, err := os.Stat(filepath.Join(gonbSource, "go.mod")); err != nil {
+			return "", fmt.Errorf("kernel install: --gonb-source %s is not a copy of GoNB's module (no go.mod): %w", o.GoNBSource, err)
+		}
+	}
 	tools := []tool{
-		{module: "github.com/janpfeifer/gonb", pkg: "github.com/janpfeifer/gonb", version: GoNBVersion, binary: "gonb", source: o.GoNBSource},
+		{module: "github.com/janpfeifer/gonb", pkg: "github.com/janpfeifer/gonb", version: GoNBVersion, binary: "gonb", source: gonbSource},
 		{module: "golang.org/x/tools", pkg: "golang.org/x/tools/cmd/goimports", version: GoimportsVersion, binary: "goimports"},
 	}
 	if o.Gopls {
@@ -252,7 +262,7 @@ type tool struct{ module, pkg, version, binary, source string }
 
 // installTool builds a Go command at an exact version from a throwaway module (`go install pkg@version`
 // asks the proxy for the version list, which it refuses for GoNB). A binary already built from the same
-// version and source is kept; one built from a source older than the binary is not (the patches changed).
+// version and source is kept, unless the source was made again after it (the patches changed).
 func installTool(ctx context.Context, log io.Writer, gobin string, t tool) error {
 	bin := filepath.Join(gobin, t.binary)
 	if current(ctx, bin, t) {

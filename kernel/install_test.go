@@ -1,6 +1,11 @@
 package kernel
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // Build information as `go version -m` prints it, for GoNB built from the module cache and from a patched
 // copy, and for goimports.
@@ -43,4 +48,24 @@ func TestBuiltFrom(t *testing.T) {
 			t.Errorf("%s: builtFrom = %v, want %v", c.name, got, c.want)
 		}
 	}
+}
+
+// TestGoNBVersionIsTheModules keeps the GoNB the installer builds (GoNBVersion, patched from the copy
+// scripts/patch-module.sh makes of the version go.mod requires) and the gonbui that cells import one
+// version: the replace directive would otherwise build whatever version the copy holds.
+func TestGoNBVersionIsTheModules(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
+		if len(f) >= 2 && f[0] == "github.com/janpfeifer/gonb" {
+			if f[1] != GoNBVersion {
+				t.Fatalf("go.mod requires GoNB %s, the installer builds %s", f[1], GoNBVersion)
+			}
+			return
+		}
+	}
+	t.Fatal("go.mod does not require github.com/janpfeifer/gonb")
 }

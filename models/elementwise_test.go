@@ -81,8 +81,9 @@ func TestBinaryOpsComputeEveryNumber(t *testing.T) {
 	}
 }
 
-// TestComparisonAndWhereComputeEveryNumber checks the ReLU mask's operations (x > y, against a scalar or an
-// operand of the same shape, and Where on the mask) number by number, at a size the patched backend shares
+// TestComparisonAndWhereComputeEveryNumber checks the ReLU mask's operations (x > y, against a scalar on
+// either side or an operand of the same shape, and Where on the mask with each side a tensor or a scalar,
+// also writing into a buffer of its own operand) number by number, at sizes the patched backend shares
 // among workers (docs/BACKEND-PATCHES.md) and at a small one.
 func TestComparisonAndWhereComputeEveryNumber(t *testing.T) {
 	be, err := Backend()
@@ -90,7 +91,7 @@ func TestComparisonAndWhereComputeEveryNumber(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(13, 17))
-	for _, size := range [][2]int{{3, 5}, {1001, 131}} {
+	for _, size := range [][2]int{{3, 5}, {1001, 131}, {1001, 331}} {
 		a, b := size[0], size[1]
 		x, y := randomFloats(r, a*b), randomFloats(r, a*b)
 		for i := 0; i < len(x); i += 7 {
@@ -98,10 +99,13 @@ func TestComparisonAndWhereComputeEveryNumber(t *testing.T) {
 		}
 		e, err := NewExec(be, func(x, y *Node) []*Node {
 			zeros := ZerosLike(x)
+			half := Scalar(x.Graph(), x.DType(), 0.5)
 			return []*Node{
 				Where(GreaterThan(x, y), x, y),
 				Where(GreaterThan(x, ScalarZero(x.Graph(), x.DType())), x, zeros),
 				Where(GreaterThan(y, x), Scalar(x.Graph(), x.DType(), 2), y),
+				Where(GreaterThan(half, x), x, Scalar(x.Graph(), x.DType(), -1)),
+				Where(GreaterThan(x, y), Add(x, half), y), // Add's result is Where's to overwrite
 			}
 		})
 		if err != nil {
@@ -127,6 +131,18 @@ func TestComparisonAndWhereComputeEveryNumber(t *testing.T) {
 			func(x, y float32) float32 {
 				if y > x {
 					return 2
+				}
+				return y
+			},
+			func(x, _ float32) float32 {
+				if 0.5 > x {
+					return x
+				}
+				return -1
+			},
+			func(x, y float32) float32 {
+				if x > y {
+					return x + 0.5
 				}
 				return y
 			},

@@ -29,7 +29,7 @@ func TestGathersMoveEveryNumber(t *testing.T) {
 		{dims: []int{24, 30, 4, 256}, axes: []int{0, 1, 2}, sizes: []int{1, 28, 1}, starts: 500}, // 28 MB, like a patch band
 		{dims: []int{64, 3, 28, 32}, axes: []int{2}, sizes: []int{13}, starts: 3},                // a slice of one axis, 1 start
 		{dims: []int{64, 30, 30, 64}, axes: []int{1}, sizes: []int{28}, starts: 1},               // 14 MB, one slice of 64 blocks
-		{dims: []int{16, 12, 40, 128}, axes: []int{2}, sizes: []int{30}, starts: 1},              // 2.9 MB, one slice of 16×12 blocks
+		{dims: []int{15, 14, 40, 128}, axes: []int{2}, sizes: []int{30}, starts: 1},              // 3.2 MB, one slice of 15×14 blocks, cut at (7, 7)
 	}
 	r := rand.New(rand.NewPCG(3, 5))
 	for _, c := range cases {

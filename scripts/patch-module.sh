@@ -6,7 +6,8 @@
 # docs/GONB-COMM-OPEN-ACK.md).
 #
 # Idempotent and cheap when done: the copy records the patches it was made with (EINSPACE_PATCHES, their
-# sha256) and is made again, and replaced in one rename, when they change.
+# sha256) and is made again when they change, beside the old one, which it then replaces (two renames);
+# one run at a time makes it (flock).
 #
 #   bash scripts/patch-module.sh github.com/gomlx/compute gomlx-compute
 #   # prints ~/.cache/einspace/gomlx-compute-<version>-patched
@@ -26,11 +27,17 @@ marker="$copy/EINSPACE_PATCHES"
 want="$(cat "${patches[@]}" | sha256sum | cut -d' ' -f1)"
 
 if [ "$(cat "$marker" 2>/dev/null)" != "$want" ]; then
+  mkdir -p "$cache"
+  if command -v flock >/dev/null; then
+    exec 9>"$cache/$name.lock"
+    flock 9
+  fi
+fi
+if [ "$(cat "$marker" 2>/dev/null)" != "$want" ]; then
   # The pristine module, from the module cache (fetched when missing), outside any workspace.
   dir="$(cd "$repo" && GOWORK=off GOFLAGS=-mod=mod go mod download -json "$module@$version" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
-  [ -d "$dir" ] || { echo "patch-module: could not download $module@$version" >&2; exit 1; }
-  mkdir -p "$cache"
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')" || true
+  [ -n "$dir" ] && [ -d "$dir" ] || { echo "patch-module: could not download $module@$version" >&2; exit 1; }
   tmp="$(mktemp -d "$cache/$name.XXXXXX")"
   trap 'rm -rf "$tmp"' EXIT
   cp -R "$dir/." "$tmp/"
@@ -47,8 +54,10 @@ if [ "$(cat "$marker" 2>/dev/null)" != "$want" ]; then
     fi
   done
   echo "$want" >"$tmp/EINSPACE_PATCHES"
-  rm -rf "$copy"
+  old="$cache/$name.old.$$"
+  if [ -e "$copy" ]; then mv "$copy" "$old"; fi
   mv "$tmp" "$copy"
   trap - EXIT
+  rm -rf "$old"
 fi
 echo "$copy"
