@@ -6,8 +6,8 @@ import (
 )
 
 // A 3×3 convolution with stride 1 and padding 1 (the convolution of ResNet-18's and WRN-16-4's blocks) with
-// enough channels (useWinograd) is computed by Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast Algorithms for Convolutional
-// Neural Networks", 2016): the output is cut into 2×2 tiles, each computed from the 4×4 tile of input
+// enough channels (useWinograd) is computed by Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray,
+// "Fast Algorithms for Convolutional Neural Networks", 2016): the output is cut into 2×2 tiles, each computed from the 4×4 tile of input
 // around it as
 //
 //	Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
@@ -106,11 +106,16 @@ func (t winogradTiles) transformed(dep *Node, product func(h0, h1 int, v *Node) 
 // winogradForward is the convolution of x (C,H,W,B) with the 3×3 kernel w [C·9, out] (row c·9+i·3+j),
 // stride 1 and padding 1, without bias: (out,H,W,B).
 func winogradForward(x, w *Node) *Node {
-	c, out := x.Shape().Dim(0), w.Shape().Dim(1)
-	// U [16, out, C] = G₂ · W, from W viewed as [C, 9, out].
-	g2 := matrixConst(x.Graph(), x.DType(), kron(winogradG, winogradG))
-	u := DotGeneral(g2, []int{1}, nil, Reshape(w, c, 9, out), []int{1}, nil) // [16, C, out]
+	// U [16, out, C] = G₂ · W.
+	u := kernelTransform(w, kron(winogradG, winogradG))
 	return winogradProduct(x, TransposeAllAxes(u, 0, 2, 1))
+}
+
+// kernelTransform is g (16×9) applied to the taps of the 3×3 kernel w [C·9, out] viewed as [C, 9, out]:
+// [16, C, out].
+func kernelTransform(w *Node, g [][]float64) *Node {
+	c, out := w.Shape().Dim(0)/9, w.Shape().Dim(1)
+	return DotGeneral(matrixConst(w.Graph(), w.DType(), g), []int{1}, nil, Reshape(w, c, 9, out), []int{1}, nil)
 }
 
 // winogradProduct is winogradForward from the transformed kernel u [16, out, C] = G₂ · W.
@@ -136,11 +141,7 @@ func winogradProduct(x, u *Node) *Node {
 // G₂ with its 9 columns in reverse order applied to W [C, 9, out] as it is, and comes out in the layout
 // winogradProduct takes (whose "out" is C here), so the kernel needs no reversal and no transposes.
 func winogradInputGradient(w, dy *Node) *Node {
-	c := w.Shape().Dim(0) / 9
-	out := w.Shape().Dim(1)
-	g2 := matrixConst(dy.Graph(), dy.DType(), reversedColumns(kron(winogradG, winogradG)))
-	u := DotGeneral(g2, []int{1}, nil, Reshape(w, c, 9, out), []int{1}, nil) // [16, C, out]
-	return winogradProduct(dy, u)
+	return winogradProduct(dy, kernelTransform(w, reversedColumns(kron(winogradG, winogradG))))
 }
 
 // reversedColumns is m with the order of its columns reversed.
