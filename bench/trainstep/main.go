@@ -3,7 +3,7 @@
 // of random AddNIST-shaped images (3×28×28, 20 classes), after warm-up steps that include compiling the
 // graph. It prints one JSON line, the same fields as bench/torch_einspace.py: images/s, seconds per step,
 // trainable parameters and the peak resident set size (VmHWM of /proc/self/status), plus the minor page
-// faults per timed step (memory touched afresh). --cpuprofile writes a pprof CPU profile. --traffic adds
+// faults and the CPU seconds (user and system) per timed step. --cpuprofile writes a pprof CPU profile. --traffic adds
 // what the step's graph writes to memory: the bytes its operations' outputs hold, per image, by kind of
 // operation (counted in the first warm-up step's graph, models.Model.TrainStepTraffic).
 //
@@ -92,6 +92,7 @@ func run(seed, archText string, batch, classes, steps, warmup int, cpuProfile st
 	var loss float64
 	var losses []float64 // every step's, warm-up included: the loss curve on this fixed batch
 	var faults0 int64
+	var cpu0 float64
 	var ops []models.OpTraffic
 	for step := range warmup + steps {
 		if step == 0 && traffic {
@@ -110,6 +111,7 @@ func run(seed, archText string, batch, classes, steps, warmup int, cpuProfile st
 			}
 			start = time.Now()
 			faults0 = minorFaults()
+			cpu0 = cpuSeconds()
 		}
 		if loss, _, err = m.TrainStep(images, labels); err != nil {
 			return err
@@ -118,11 +120,13 @@ func run(seed, archText string, batch, classes, steps, warmup int, cpuProfile st
 	}
 	perStep := time.Since(start).Seconds() / float64(steps)
 	faultsPerStep := (minorFaults() - faults0) / int64(steps)
+	cpuPerStep := (cpuSeconds() - cpu0) / float64(steps)
 	out := map[string]any{
 		"framework":         "gomlx go backend",
 		"seed":              seed,
 		"params":            m.TrainableParams(),
 		"seconds_per_step":  round(perStep, 4),
+		"cpu_seconds_step":  round(cpuPerStep, 4),
 		"images_per_second": round(float64(batch)/perStep, 1),
 		"peak_rss_mb":       round(float64(peakRSSKiB())/1024, 1),
 		"loss":              round(loss, 4),
@@ -174,6 +178,16 @@ func minorFaults() int64 {
 		return 0
 	}
 	return ru.Minflt
+}
+
+// cpuSeconds is the process's CPU time so far, user and system: per step, beside the wall time, it says
+// how busy the cores were, and it is what to compare when other work shares the machine.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // peakRSSKiB is VmHWM from /proc/self/status, in KiB (0 if unavailable).

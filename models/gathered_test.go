@@ -1,0 +1,133 @@
+package models
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
+	"github.com/gomlx/gomlx/core/tensors"
+	"k8s.io/klog/v2"
+)
+
+// TestProductsOfGatheredPatchesAreExact checks the patched backend's products of gathered patches
+// (docs/BACKEND-PATCHES.md, "products-of-gathers"): a product whose right-hand side is a patch band, a
+// gather of contiguous runs reshaped to a matrix as conv.go builds it, packs its panels straight from the
+// gather's operand. The same product with a scheduling barrier between the gather and the reshape is
+// computed the ordinary way, and the two must be equal number for number (the panels hold the same
+// numbers, so the arithmetic is the same); both are also checked against a float64 product of the
+// matrix gathered by hand. The backend's log must say that the first product, and only it, was rewritten.
+// The cases cover a product small enough for the backend's small-matrix kernel (which gets the matrix
+// written out), runs that are not a multiple of the kernel's 32 columns (strips that cross runs, a last
+// strip cut short), start indices out of range (clamped), several contracting and column panels, and a
+// patch band of WRN-16-4's first stage at batch 64. The test runs once more in a child process with the
+// backend's AVX-512 code turned off (GOMLX_GO_SIMD_AVX512=false), where the AVX2 kernel, which does not
+// read gathered operands, gets the matrix written out first (on a CPU without AVX-512 the child repeats
+// the parent).
+func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
+	const noAVX512 = "GOMLX_GO_SIMD_AVX512"
+	if os.Getenv(noAVX512) == "" {
+		t.Run("without AVX-512", func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestProductsOfGatheredPatchesAreExact$", "-test.count=1")
+			cmd.Env = append(os.Environ(), noAVX512+"=false")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+		})
+	}
+	be, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := captureBackendLog(t)
+	cases := []struct {
+		rows, wq, b, wo int // the operand [rows, wq, 1, b]; runs of wo·b numbers
+		k, segments, m  int // the matrix [k, segments·wo·b], multiplied by [m, k]
+	}{
+		{rows: 20, wq: 9, b: 5, wo: 7, k: 27, segments: 3, m: 4},       // small: the matrix is written first
+		{rows: 120, wq: 20, b: 5, wo: 17, k: 75, segments: 8, m: 96},   // runs of 85: strips cross runs
+		{rows: 640, wq: 14, b: 32, wo: 12, k: 288, segments: 4, m: 64}, // 2 contracting panels, 3 column panels
+		{rows: 480, wq: 30, b: 64, wo: 28, k: 144, segments: 4, m: 64}, // a band of 4 output rows, batch 64
+	}
+	r := rand.New(rand.NewPCG(11, 13))
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
+			xDims := []int{c.rows, c.wq, 1, c.b}
+			x := make([]float32, c.rows*c.wq*c.b)
+			for i := range x {
+				x[i] = r.Float32()*2 - 1
+			}
+			w := make([]float32, c.m*c.k)
+			for i := range w {
+				w[i] = r.Float32()*2 - 1
+			}
+			starts := make([]int32, c.k*c.segments*3)
+			for i := 0; i < len(starts); i += 3 {
+				starts[i] = int32(r.IntN(c.rows+4)) - 2        // some out of range: clamped
+				starts[i+1] = int32(r.IntN(c.wq-c.wo+1+2)) - 1 // likewise
+			}
+			n := c.segments * c.wo * c.b
+			log.Reset()
+			e, err := NewExec(be, func(x, starts, w *Node) (fused, plain *Node) {
+				g := GatherSlices(x, []int{0, 1, 2}, Reshape(starts, c.k, c.segments, 3), []int{1, c.wo, 1}, false)
+				fused = DotGeneral(w, []int{1}, nil, Reshape(g, c.k, n), []int{0}, nil)
+				plain = DotGeneral(w, []int{1}, nil, Reshape(SchedulingBarrier(g, w), c.k, n), []int{0}, nil)
+				return
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := e.Exec(tensors.FromFlatDataAndDimensions(x, xDims...),
+				tensors.FromFlatDataAndDimensions(starts, len(starts)), tensors.FromFlatDataAndDimensions(w, c.m, c.k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			klog.Flush()
+			if got := strings.Count(log.String(), "GatheredOperandProducts: DotGeneral"); got != 1 {
+				t.Fatalf("the backend rewrote %d products, want 1 (the one without the barrier)", got)
+			}
+			fused, plain := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+			if !slices.Equal(fused, plain) {
+				t.Fatal("the product read from the gather's operand differs from the ordinary one")
+			}
+			patches := gatherByHand(x, xDims, []int{0, 1, 2}, []int{1, c.wo, 1}, starts)
+			for i := range c.m {
+				for j := range n {
+					want := 0.0
+					for kk := range c.k {
+						want += float64(w[i*c.k+kk]) * float64(patches[kk*n+j])
+					}
+					if got := float64(fused[i*n+j]); math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
+						t.Fatalf("product [%d, %d] = %g, want %g", i, j, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// captureBackendLog turns on the backend's verbose log (klog -v=1) into a buffer for the rest of the test.
+func captureBackendLog(t *testing.T) *bytes.Buffer {
+	var buf bytes.Buffer
+	flags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(flags)
+	for name, value := range map[string]string{"v": "1", "logtostderr": "false", "alsologtostderr": "false"} {
+		if err := flags.Set(name, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	klog.SetOutput(&buf)
+	t.Cleanup(func() {
+		klog.Flush()
+		_ = flags.Set("v", "0")
+		_ = flags.Set("logtostderr", "true")
+	})
+	return &buf
+}
