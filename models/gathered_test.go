@@ -23,7 +23,8 @@ import (
 // gather's operand. The same product with a scheduling barrier between the gather and the reshape is
 // computed the ordinary way, and the two must be equal number for number (the panels hold the same
 // numbers, so the arithmetic is the same); both are also checked against a float64 product of the
-// matrix gathered by hand. The backend's log must say that the first product, and only it, was rewritten.
+// matrix gathered by hand. The backend's log must say that the first product, and only it, was rewritten,
+// and that the AVX-512 kernel, where it runs, packed it from the operand.
 // The cases cover a product small enough for the backend's small-matrix kernel (which gets the matrix
 // written out), runs that are not a multiple of the kernel's 32 columns (strips that cross runs, a last
 // strip cut short), start indices out of range (clamped), several contracting and column panels, and a
@@ -47,6 +48,7 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := captureBackendLog(t)
+	avx512 := os.Getenv(noAVX512) == "" && cpuHasAVX512(t)
 	cases := []struct {
 		rows, wq, b, wo int // the operand [rows, wq, 1, b]; runs of wo·b numbers
 		k, segments, m  int // the matrix [k, segments·wo·b], multiplied by [m, k]
@@ -93,6 +95,10 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 			if got := strings.Count(log.String(), "GatheredOperandProducts: DotGeneral"); got != 1 {
 				t.Fatalf("the backend rewrote %d products, want 1 (the one without the barrier)", got)
 			}
+			packed := strings.Contains(log.String(), "packed from a gather's operand")
+			if wantPacked := avx512 && c.m*c.k*n >= 4<<20; packed != wantPacked { // smaller: the small-matrix kernel
+				t.Fatalf("the AVX-512 kernel packed from the gather's operand: %v, want %v", packed, wantPacked)
+			}
 			fused, plain := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
 			if !slices.Equal(fused, plain) {
 				t.Fatal("the product read from the gather's operand differs from the ordinary one")
@@ -130,4 +136,13 @@ func captureBackendLog(t *testing.T) *bytes.Buffer {
 		_ = flags.Set("logtostderr", "true")
 	})
 	return &buf
+}
+
+// cpuHasAVX512 reports whether /proc/cpuinfo lists avx512f.
+func cpuHasAVX512(t *testing.T) bool {
+	info, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		t.Skipf("cannot tell whether the CPU has AVX-512: %v", err)
+	}
+	return bytes.Contains(info, []byte(" avx512f"))
 }
