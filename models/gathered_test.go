@@ -50,23 +50,28 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 	log := captureBackendLog(t)
 	avx512 := os.Getenv(noAVX512) == "" && cpuHasAVX512(t)
 	cases := []struct {
-		rows, wq, b, wo int // the operand [rows, wq, 1, b]; runs of wo·b numbers
-		k, segments, m  int // the matrix [k, segments·wo·b], multiplied by [m, k]
+		rows, wq, s, b, wo int // the operand [rows, wq, s, b]; a slice is [1, wo, 1, b]
+		k, segments, m     int // the gather's output [k, segments, slice], multiplied by [m, k/group] as
+		group              int // a matrix [k/group, group·segments·wo·b]
 	}{
-		{rows: 20, wq: 9, b: 5, wo: 7, k: 27, segments: 3, m: 4},       // small: the matrix is written first
-		{rows: 120, wq: 20, b: 5, wo: 17, k: 75, segments: 8, m: 96},   // runs of 85: strips cross runs
-		{rows: 640, wq: 14, b: 32, wo: 12, k: 288, segments: 4, m: 64}, // 2 contracting panels, 3 column panels
-		{rows: 480, wq: 30, b: 64, wo: 28, k: 144, segments: 4, m: 64}, // a band of 4 output rows, batch 64
+		{rows: 20, wq: 9, s: 1, b: 5, wo: 7, k: 27, segments: 3, m: 4, group: 1},       // small: the matrix is written first
+		{rows: 120, wq: 20, s: 1, b: 5, wo: 17, k: 75, segments: 8, m: 96, group: 1},   // runs of 85: strips cross runs
+		{rows: 640, wq: 14, s: 1, b: 32, wo: 12, k: 288, segments: 4, m: 64, group: 1}, // 2 contracting panels, 3 column panels
+		{rows: 480, wq: 30, s: 1, b: 64, wo: 28, k: 144, segments: 4, m: 64, group: 1}, // a band of 4 output rows, batch 64
+		{rows: 300, wq: 15, s: 2, b: 64, wo: 14, k: 144, segments: 3, m: 64, group: 1}, // stride 2: runs of b, 14 per slice
+		{rows: 256, wq: 8, s: 2, b: 96, wo: 7, k: 256, segments: 2, m: 16, group: 16},  // Winograd's tiles: [16, C·n], two reshapes
+		{rows: 100, wq: 10, s: 2, b: 8, wo: 9, k: 64, segments: 4, m: 32, group: 1},    // runs of 8: too short, left as it is
 	}
 	r := rand.New(rand.NewPCG(11, 13))
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
-			xDims := []int{c.rows, c.wq, 1, c.b}
-			x := make([]float32, c.rows*c.wq*c.b)
+			xDims := []int{c.rows, c.wq, c.s, c.b}
+			x := make([]float32, c.rows*c.wq*c.s*c.b)
 			for i := range x {
 				x[i] = r.Float32()*2 - 1
 			}
-			w := make([]float32, c.m*c.k)
+			kr := c.k / c.group // the matrix's rows
+			w := make([]float32, c.m*kr)
 			for i := range w {
 				w[i] = r.Float32()*2 - 1
 			}
@@ -74,41 +79,53 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 			for i := 0; i < len(starts); i += 3 {
 				starts[i] = int32(r.IntN(c.rows+4)) - 2        // some out of range: clamped
 				starts[i+1] = int32(r.IntN(c.wq-c.wo+1+2)) - 1 // likewise
+				starts[i+2] = int32(r.IntN(c.s))
 			}
-			n := c.segments * c.wo * c.b
+			n := c.group * c.segments * c.wo * c.b
+			rewritten := c.s == 1 || c.b >= 32 // runs of at least 32 numbers
 			log.Reset()
 			e, err := NewExec(be, func(x, starts, w *Node) (fused, plain *Node) {
 				g := GatherSlices(x, []int{0, 1, 2}, Reshape(starts, c.k, c.segments, 3), []int{1, c.wo, 1}, false)
-				fused = DotGeneral(w, []int{1}, nil, Reshape(g, c.k, n), []int{0}, nil)
-				plain = DotGeneral(w, []int{1}, nil, Reshape(SchedulingBarrier(g, w), c.k, n), []int{0}, nil)
+				matrix := func(g *Node) *Node {
+					if c.group > 1 { // as winograd.go builds it: the patch matrix, then the tiles' matrix
+						return Reshape(Reshape(g, c.k, c.segments*c.wo*c.b), kr, n)
+					}
+					return Reshape(g, kr, n)
+				}
+				fused = DotGeneral(w, []int{1}, nil, matrix(g), []int{0}, nil)
+				plain = DotGeneral(w, []int{1}, nil, matrix(SchedulingBarrier(g, w)), []int{0}, nil)
 				return
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			out, err := e.Exec(tensors.FromFlatDataAndDimensions(x, xDims...),
-				tensors.FromFlatDataAndDimensions(starts, len(starts)), tensors.FromFlatDataAndDimensions(w, c.m, c.k))
+				tensors.FromFlatDataAndDimensions(starts, len(starts)), tensors.FromFlatDataAndDimensions(w, c.m, kr))
 			if err != nil {
 				t.Fatal(err)
 			}
 			klog.Flush()
-			if got := strings.Count(log.String(), "GatheredOperandProducts: DotGeneral"); got != 1 {
-				t.Fatalf("the backend rewrote %d products, want 1 (the one without the barrier)", got)
+			want := 0
+			if rewritten {
+				want = 1 // the one without the barrier
+			}
+			if got := strings.Count(log.String(), "GatheredOperandProducts: DotGeneral"); got != want {
+				t.Fatalf("the backend rewrote %d products, want %d", got, want)
 			}
 			packed := strings.Contains(log.String(), "packed from a gather's operand")
-			if wantPacked := avx512 && c.m*c.k*n >= 4<<20; packed != wantPacked { // smaller: the small-matrix kernel
+			if wantPacked := rewritten && avx512 && c.m*kr*n >= 4<<20; packed != wantPacked { // smaller: the small-matrix kernel
 				t.Fatalf("the AVX-512 kernel packed from the gather's operand: %v, want %v", packed, wantPacked)
 			}
 			fused, plain := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
 			if !slices.Equal(fused, plain) {
 				t.Fatal("the product read from the gather's operand differs from the ordinary one")
 			}
-			patches := gatherByHand(x, xDims, []int{0, 1, 2}, []int{1, c.wo, 1}, starts)
+			patches := gatherByHand(x, xDims, []int{0, 1, 2}, []int{1, c.wo, 1}, starts) // [kr, n] in order
 			for i := range c.m {
 				for j := range n {
 					want := 0.0
-					for kk := range c.k {
-						want += float64(w[i*c.k+kk]) * float64(patches[kk*n+j])
+					for kk := range kr {
+						want += float64(w[i*kr+kk]) * float64(patches[kk*n+j])
 					}
 					if got := float64(fused[i*n+j]); math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
 						t.Fatalf("product [%d, %d] = %g, want %g", i, j, got, want)
