@@ -12,7 +12,8 @@ import (
 // padValue is the value padHW pads with: -0.0, which every sum and product here treats exactly as 0.
 // Why: the backend's Pad fills its output before copying x in, one number at a time when the value is
 // +0.0 and by doubling a copied block (at memory speed) for any other bit pattern. Concatenating zero
-// blocks, also tried, copies x twice and builds the zero blocks every step.
+// blocks, also tried, copies x twice and builds the zero blocks every step. (The patched backend,
+// docs/BACKEND-PATCHES.md, shares either fill among its workers.)
 func padValue(x *Node) *Node { return Neg(ScalarZero(x.Graph(), x.DType())) }
 
 // linearOnRows reports whether linear should multiply the 2-D view (rows, in) of an x of rank > 2.

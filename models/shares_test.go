@@ -1,0 +1,109 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// TestSharedRowSumsAreExact checks the patched backend's trailing sums cut into shares of rows for
+// several cores (docs/BACKEND-PATCHES.md, "parallel-reductions"): the sums of an [A, B] matrix's rows, large
+// enough to be shared, must equal number for number the same rows summed one at a time (a [1, B] sum, never
+// shared), since a share runs the same kernel on the same numbers; and, within float32 rounding, float64
+// sums. The shapes are batch normalisation's (channels × H·W·B) and ones that leave a vector tail and
+// shares of unequal size.
+func TestSharedRowSumsAreExact(t *testing.T) {
+	be, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(17, 19))
+	for _, size := range [][2]int{{64, 12544}, {7, 40001}, {129, 1031}} {
+		a, b := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", a, b), func(t *testing.T) {
+			x := randomFloats(r, a*b)
+			e, err := NewExec(be, func(x *Node) []*Node {
+				out := []*Node{ReduceSum(x, 1)}
+				for row := range a {
+					out = append(out, ReduceSum(Slice(x, AxisElem(row)), 1))
+				}
+				return out
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := e.Exec(tensors.FromFlatDataAndDimensions(x, a, b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			shared := tensors.MustCopyFlatData[float32](out[0])
+			for row := range a {
+				alone := tensors.MustCopyFlatData[float32](out[1+row])[0]
+				if shared[row] != alone {
+					t.Fatalf("row %d: %g summed with the others, %g alone", row, shared[row], alone)
+				}
+				want := 0.0
+				for _, v := range x[row*b : (row+1)*b] {
+					want += float64(v)
+				}
+				if math.Abs(float64(shared[row])-want) > 1e-5*math.Sqrt(float64(b))*(1+math.Abs(want)) {
+					t.Fatalf("row %d: sum %g, want %g", row, shared[row], want)
+				}
+			}
+		})
+	}
+}
+
+// TestProductsWithFewRowsAreExact checks the patched backend's split of a product with fewer rows than
+// its kernel's strips (docs/BACKEND-PATCHES.md, "parallel-few-rows"), which it now cuts into column
+// shares for several cores (it ran on one): Winograd's output transform, [4, 16] × [16, N]. The product
+// must equal number for number the first rows of the same product with the left-hand side padded with
+// zero rows to 8 (cut into row shares), since every output number is the same kernel's sum of the same
+// products; and, within float32 rounding, a float64 product.
+func TestProductsWithFewRowsAreExact(t *testing.T) {
+	be, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(23, 29))
+	for _, size := range [][3]int{{4, 16, 65536}, {3, 16, 100003}, {1, 40, 120007}} {
+		m, k, n := size[0], size[1], size[2]
+		t.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(t *testing.T) {
+			lhs, rhs := randomFloats(r, m*k), randomFloats(r, k*n)
+			e, err := NewExec(be, func(lhs, rhs *Node) (few, padded *Node) {
+				few = DotGeneral(lhs, []int{1}, nil, rhs, []int{0}, nil)
+				eight := Concatenate([]*Node{lhs, Zeros(lhs.Graph(), shapes.Make(lhs.DType(), 8-m, k))}, 0)
+				padded = DotGeneral(eight, []int{1}, nil, rhs, []int{0}, nil)
+				return
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := e.Exec(tensors.FromFlatDataAndDimensions(lhs, m, k), tensors.FromFlatDataAndDimensions(rhs, k, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			few, padded := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+			if !slices.Equal(few, padded[:m*n]) {
+				t.Fatal("the product with few rows differs from the same rows of the product padded to 8 rows")
+			}
+			for i := range m {
+				for j := range n {
+					want := 0.0
+					for kk := range k {
+						want += float64(lhs[i*k+kk]) * float64(rhs[kk*n+j])
+					}
+					if got := float64(few[i*n+j]); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+						t.Fatalf("product [%d, %d] = %g, want %g", i, j, got, want)
+					}
+				}
+			}
+		})
+	}
+}
