@@ -60,19 +60,20 @@ func TestSharedRowSumsAreExact(t *testing.T) {
 	}
 }
 
-// TestProductsWithFewRowsAreExact checks the patched backend's split of a product with fewer rows than
-// its kernel's strips (docs/BACKEND-PATCHES.md, "parallel-few-rows"), which it now cuts into column
-// shares for several cores (it ran on one): Winograd's output transform, [4, 16] × [16, N]. The product
-// must equal number for number the first rows of the same product with the left-hand side padded with
-// zero rows to 8 (cut into row shares), since every output number is the same kernel's sum of the same
-// products; and, within float32 rounding, a float64 product.
+// TestProductsWithFewRowsAreExact checks products with fewer rows than the kernel's strips, which the
+// patched backend cuts into column shares for several cores (docs/BACKEND-PATCHES.md,
+// "parallel-few-rows"; they ran on one): Winograd's output transform, [4, 16] × [16, N], and others with
+// several contracting panels. Each must equal, within float32 rounding, a float64 product (a share that
+// skipped, repeated or misplaced columns fails this), and number for number the same rows of the product
+// with its left-hand side padded with zero rows to 8 (every output number is the same kernel's sum of the
+// same products, however the work is cut).
 func TestProductsWithFewRowsAreExact(t *testing.T) {
 	be, err := Backend()
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(23, 29))
-	for _, size := range [][3]int{{4, 16, 65536}, {3, 16, 100003}, {1, 40, 120007}} {
+	for _, size := range [][3]int{{4, 16, 65536}, {3, 16, 100003}, {1, 40, 120007}, {4, 400, 4099}} {
 		m, k, n := size[0], size[1], size[2]
 		t.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(t *testing.T) {
 			lhs, rhs := randomFloats(r, m*k), randomFloats(r, k*n)
@@ -95,11 +96,13 @@ func TestProductsWithFewRowsAreExact(t *testing.T) {
 			}
 			for i := range m {
 				for j := range n {
-					want := 0.0
+					want, scale := 0.0, 0.0 // the product and the sum of its terms' magnitudes
 					for kk := range k {
-						want += float64(lhs[i*k+kk]) * float64(rhs[kk*n+j])
+						term := float64(lhs[i*k+kk]) * float64(rhs[kk*n+j])
+						want += term
+						scale += math.Abs(term)
 					}
-					if got := float64(few[i*n+j]); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+					if got := float64(few[i*n+j]); math.Abs(got-want) > 1e-5*(1+scale) {
 						t.Fatalf("product [%d, %d] = %g, want %g", i, j, got, want)
 					}
 				}
