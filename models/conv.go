@@ -82,13 +82,19 @@ func convForward(x, w *Node, geo convGeometry) *Node {
 // the product needs no transpose after).
 func convWeightGradient(x, dy *Node, geo convGeometry) *Node {
 	src := newPatchSource(x, geo.k, geo.s, geo.p)
-	dyRows := Reshape(dy, geo.out, geo.ho, geo.wo*geo.b)
 	// The patches wait for dy: built as soon as x exists, they would all be held through the forward pass.
 	parts := src.eachBand(dy, func(h0, h1 int, patches *Node) *Node {
-		dyBand := Reshape(sliceAxis(dyRows, 1, h0, h1), geo.out, (h1-h0)*geo.wo*geo.b)
+		dyBand := dyRows(dy, geo, h0, h1)
 		return DotGeneral(patches, []int{1}, nil, dyBand, []int{1}, nil) // [C·k·k, out]
 	})
 	return sumInOrder(parts)
+}
+
+// dyRows is the output gradient dy (out,H',W',B) of output rows [h0, h1) as a matrix [out, (h1-h0)·W'·B].
+// The rows are cut from dy as it is, then reshaped: a reshape of dy itself would be a copy of all of it
+// (dy has other users), made by the backend on one core.
+func dyRows(dy *Node, geo convGeometry, h0, h1 int) *Node {
+	return Reshape(sliceAxis(dy, 1, h0, h1), geo.out, (h1-h0)*geo.wo*geo.b)
 }
 
 // sumInOrder adds the bands' parts of a weight gradient, first to last (the order fixes the rounding).
@@ -128,11 +134,10 @@ func convInputGradient(w, dy *Node, geo convGeometry) *Node {
 // doing s² times the work of the forward product. Band by band, the patch gradient [C·k·k, rows·W'·B] is
 // scatter-added into the padded input grid, which is then cut back to x's.
 func convInputGradientStrided(w, dy *Node, geo convGeometry) *Node {
-	dyRows := Reshape(dy, geo.out, geo.ho, geo.wo*geo.b)
 	layout := newPatchLayout(dy.Graph(), geo.c, geo.h, geo.w, geo.b, geo.k, geo.s, geo.p)
 	acc := Zeros(dy.Graph(), shapes.Make(dy.DType(), layout.viewDims()...))
 	for h0, h1 := range layout.bands() {
-		dyBand := Reshape(sliceAxis(dyRows, 1, h0, h1), geo.out, (h1-h0)*geo.wo*geo.b)
+		dyBand := dyRows(dy, geo, h0, h1)
 		dp := DotGeneral(w, []int{1}, nil, dyBand, []int{0}, nil) // [C·k·k, band]
 		acc = layout.scatterRows(acc, dp, h0, h1)
 	}
