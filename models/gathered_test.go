@@ -23,15 +23,18 @@ import (
 // gather's operand. The same product with a scheduling barrier between the gather and the reshape is
 // computed the ordinary way, and the two must be equal number for number (the panels hold the same
 // numbers, so the arithmetic is the same); both are also checked against a float64 product of the
-// matrix gathered by hand. The backend's log must say that the first product, and only it, was rewritten,
+// matrix gathered by hand. The backend's log must say that the first product, and only it, was rewritten
+// (none when the runs are too short),
 // and that the AVX-512 kernel, where it runs, packed it from the operand.
 // The cases cover a product small enough for the backend's small-matrix kernel (which gets the matrix
 // written out), runs that are not a multiple of the kernel's 32 columns (strips that cross runs, a last
-// strip cut short), start indices out of range (clamped), several contracting and column panels, and a
-// patch band of WRN-16-4's first stage at batch 64. The test runs once more in a child process with the
-// backend's AVX-512 code turned off (GOMLX_GO_SIMD_AVX512=false), where the AVX2 kernel, which does not
-// read gathered operands, gets the matrix written out first (on a CPU without AVX-512 the child repeats
-// the parent).
+// strip cut short), start indices out of range (clamped), several contracting and column panels, a patch
+// band of WRN-16-4's first stage at batch 64, a strided convolution's band (each slice W' runs of B
+// numbers), Winograd's tiles (reshaped twice, to [C·16, n] and then [16, C·n]), and runs of 8 numbers,
+// too short to be read in place, which the backend must leave to the gather. The test runs once more in a
+// child process with the backend's AVX-512 code turned off (GOMLX_GO_SIMD_AVX512=false), where the AVX2
+// kernel, which does not read gathered operands, gets the matrix written out first (on a CPU without
+// AVX-512 the child repeats the parent).
 func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 	const noAVX512 = "GOMLX_GO_SIMD_AVX512"
 	if os.Getenv(noAVX512) == "" {
