@@ -110,3 +110,92 @@ func TestProductsWithFewRowsAreExact(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedScattersAreExact checks the patched backend's scatter-adds cut into shares of the output for
+// several cores (docs/BACKEND-PATCHES.md, "parallel-scatter"; they ran on one): every share reads all the
+// indices and adds the updates that land in its part of the output, so each output number must receive
+// the same additions in the same order as when the updates are added one after another, and equal that sum
+// number for number. The cases are a strided convolution's col2im (patchLayout.scatterRows, whose
+// windows are runs of B numbers) and windows of 40 numbers at arbitrary offsets, which the shares' edges cut
+// through, with rows that several updates hit.
+func TestSharedScattersAreExact(t *testing.T) {
+	be, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(31, 37))
+
+	t.Run("col2im", func(t *testing.T) {
+		const c, h, w, b, k, s, p = 16, 28, 28, 64, 3, 2, 1
+		var l patchLayout
+		e, err := NewExec(be, func(dp *Node) *Node {
+			l = newPatchLayout(dp.Graph(), c, h, w, b, k, s, p)
+			acc := Zeros(dp.Graph(), shapes.Make(dp.DType(), l.viewDims()...))
+			return l.scatterRows(acc, dp, 0, l.ho)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ho, wo := outSize(h, k, s, p), outSize(w, k, s, p)
+		dp := randomFloats(r, c*k*k*ho*wo*b)
+		out, err := e.Exec(tensors.FromFlatDataAndDimensions(dp, c*k*k, ho*wo*b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tensors.MustCopyFlatData[float32](out[0])
+		want := make([]float32, len(got))
+		for a := range c * k * k {
+			ci, i, j := a/(k*k), a/k%k, a%k
+			for oh := range ho {
+				for ow := range wo {
+					for bb := range b {
+						at := (((ci*l.hp+oh*s+i)*l.wq+j/s+ow)*s+j%s)*b + bb
+						want[at] += dp[((a*ho+oh)*wo+ow)*b+bb]
+					}
+				}
+			}
+		}
+		compareExactly(t, got, want)
+	})
+
+	t.Run("unaligned windows", func(t *testing.T) {
+		const rows, cols, window, n = 4096, 70, 40, 5000
+		indices := make([]int32, 0, 2*n)
+		for range n {
+			indices = append(indices, int32(r.IntN(rows/8)), int32(r.IntN(cols-window+1))) // rows hit ~10 times
+		}
+		updates := randomFloats(r, n*window)
+		e, err := NewExec(be, func(idx, upd *Node) *Node {
+			acc := Zeros(idx.Graph(), shapes.Make(upd.DType(), rows, cols))
+			return BackendScatterSum(acc, idx, upd, 1, []int{1}, []int{0}, []int{0, 1}, false, false)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Exec(tensors.FromFlatDataAndDimensions(indices, n, 2), tensors.FromFlatDataAndDimensions(updates, n, window))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tensors.MustCopyFlatData[float32](out[0])
+		want := make([]float32, rows*cols)
+		for u := range n {
+			at := int(indices[2*u])*cols + int(indices[2*u+1])
+			for v := range window {
+				want[at+v] += updates[u*window+v]
+			}
+		}
+		compareExactly(t, got, want)
+	})
+}
+
+func compareExactly(t *testing.T, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d numbers, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("number %d: %g, want %g (added in index order)", i, got[i], want[i])
+		}
+	}
+}
