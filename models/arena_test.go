@@ -32,7 +32,7 @@ func TestBufferArena(t *testing.T) {
 	}
 	arena, ok := withArena.(arenaBackend)
 	if !ok {
-		t.Fatalf("the backend (%T) has no buffer arena: is it built without patches/gomlx-compute-v0.1.14-buffer-arena.patch?", withArena)
+		t.Fatalf("the backend (%T) has no buffer arena: is it built without patches/gomlx-compute-v0.1.14-scratch-buffer-arena.patch?", withArena)
 	}
 	without, err := compute.NewWithConfig(strings.TrimSuffix(DefaultBackend, ","+BufferArenaOption))
 	if err != nil {

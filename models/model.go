@@ -37,7 +37,7 @@ const DefaultBackend = "go:ops_sequential,creation_order," + BufferArenaOption
 // BufferArenaOption makes the pure-Go backend carve a step's large temporary buffers out of one arena,
 // best fit, instead of keeping a pool per size class: ResNet-18's step peaks at about 0.93 GiB of resident
 // memory instead of 1.24-1.34 GiB. The option comes from our patch to the backend
-// (patches/gomlx-compute-v0.1.14-buffer-arena.patch, docs/BACKEND-PATCHES.md); the pristine backend refuses
+// (patches/gomlx-compute-v0.1.14-scratch-buffer-arena.patch, docs/BACKEND-PATCHES.md); the pristine backend refuses
 // it, and Backend then runs without it.
 const BufferArenaOption = "buffer_arena"
 
