@@ -1,6 +1,8 @@
 package models
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -83,5 +85,32 @@ func TestBufferArena(t *testing.T) {
 	}
 	if arena.ArenaMappedBytes() == 0 {
 		t.Error("the arena served no buffer")
+	}
+}
+
+// TestDefaultBackendWithoutTheArena checks the fallback for a backend built without our patch, which refuses
+// the arena's option with the error the pristine backend gives: the configuration is tried again without
+// it, and any other error is returned as it is.
+func TestDefaultBackendWithoutTheArena(t *testing.T) {
+	pristine := func(config string) (compute.Backend, error) {
+		if strings.Contains(config, BufferArenaOption) {
+			// the pristine backend's words (internal/gobackend/gobackend.go)
+			return nil, fmt.Errorf("unknown configuration option %q for the Go backend -- valid configuration options are: ...", BufferArenaOption)
+		}
+		return compute.NewWithConfig(config)
+	}
+	be, err := newDefaultBackend(pristine)
+	if err != nil {
+		t.Fatalf("fallback: %v", err)
+	}
+	defer be.Finalize()
+	if n := be.(arenaBackend).ArenaMappedBytes(); n != 0 {
+		t.Errorf("fallback backend has an arena (%d bytes mapped)", n)
+	}
+
+	other := errors.New("no such backend")
+	calls := 0
+	if _, err := newDefaultBackend(func(string) (compute.Backend, error) { calls++; return nil, other }); !errors.Is(err, other) || calls != 1 {
+		t.Errorf("another error: got %v after %d calls, want %v after 1", err, calls, other)
 	}
 }

@@ -61,16 +61,23 @@ func Backend() (compute.Backend, error) {
 		if config, ok := os.LookupEnv(compute.ConfigEnvVar); ok {
 			backend, backendErr = compute.NewWithConfig(config)
 		} else {
-			backend, backendErr = compute.NewWithConfig(DefaultBackend)
-			if backendErr != nil && strings.Contains(backendErr.Error(), strconv.Quote(BufferArenaOption)) {
-				backend, backendErr = compute.NewWithConfig(strings.TrimSuffix(DefaultBackend, ","+BufferArenaOption))
-			}
+			backend, backendErr = newDefaultBackend(compute.NewWithConfig)
 		}
 		if backendErr == nil && backend.Name() == gobackend.BackendName && os.Getenv(AllowUnpatchedSIMDEnv) != "1" {
 			backendErr = simdcheck.Check()
 		}
 	})
 	return backend, backendErr
+}
+
+// newDefaultBackend creates DefaultBackend with newBackend (compute.NewWithConfig), or, if the backend
+// refuses BufferArenaOption (the pristine backend, without our patch), DefaultBackend without it.
+func newDefaultBackend(newBackend func(config string) (compute.Backend, error)) (compute.Backend, error) {
+	be, err := newBackend(DefaultBackend)
+	if err != nil && strings.Contains(err.Error(), strconv.Quote(BufferArenaOption)) {
+		return newBackend(strings.TrimSuffix(DefaultBackend, ","+BufferArenaOption))
+	}
+	return be, err
 }
 
 // Dataset is a set of labelled examples held in memory: Images holds Len() examples of the network's input
