@@ -30,7 +30,8 @@ import (
 // written out), runs that are not a multiple of the kernel's 32 columns (strips that cross runs, a last
 // strip cut short), start indices out of range (clamped), several contracting and column panels, a patch
 // band of WRN-16-4's first stage at batch 64, a strided convolution's band (each slice W' runs of B
-// numbers), Winograd's tiles (reshaped twice, to [C·16, n] and then [16, C·n]), and runs of 8 numbers,
+// numbers), Winograd's tiles (reshaped twice, to [C·16, n] and then [16, C·n], and transformed by B₂, which
+// the AVX-512 kernel streams from the operand), and runs of 8 numbers,
 // too short to be read in place, which the backend must leave to the gather. The test runs once more in a
 // child process with the backend's AVX-512 code turned off (GOMLX_GO_SIMD_AVX512=false), where the AVX2
 // kernel, which does not read gathered operands, gets the matrix written out first (on a CPU without
@@ -78,6 +79,14 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 			for i := range w {
 				w[i] = r.Float32()*2 - 1
 			}
+			if c.group > 1 { // Winograd's tiles, transformed by B₂ = Bᵀ⊗Bᵀ
+				w = w[:0]
+				for _, row := range kron(winogradBt, winogradBt) {
+					for _, v := range row {
+						w = append(w, float32(v))
+					}
+				}
+			}
 			starts := make([]int32, c.k*c.segments*3)
 			for i := 0; i < len(starts); i += 3 {
 				starts[i] = int32(r.IntN(c.rows+4)) - 2        // some out of range: clamped
@@ -115,9 +124,16 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 			if got := strings.Count(log.String(), "GatheredOperandProducts: DotGeneral"); got != want {
 				t.Fatalf("the backend rewrote %d products, want %d", got, want)
 			}
+			// A product of few rows and contractions, with few non-zero coefficients, streams its right-hand
+			// side (streamed-products); a smaller one goes to the small-matrix kernel.
+			streamed := c.m <= 64 && kr <= 64 && n >= 4096 && nonZeros(w) <= 9*c.m
 			packed := strings.Contains(log.String(), "packed from a gather's operand")
-			if wantPacked := rewritten && avx512 && c.m*kr*n >= 4<<20; packed != wantPacked { // smaller: the small-matrix kernel
+			if wantPacked := rewritten && avx512 && !streamed && c.m*kr*n >= 4<<20; packed != wantPacked {
 				t.Fatalf("the AVX-512 kernel packed from the gather's operand: %v, want %v", packed, wantPacked)
+			}
+			readInPlace := strings.Contains(log.String(), "streamed from a gather's operand")
+			if wantStreamed := rewritten && avx512 && streamed; readInPlace != wantStreamed {
+				t.Fatalf("the AVX-512 kernel streamed the gather's operand: %v, want %v", readInPlace, wantStreamed)
 			}
 			fused, plain := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
 			if !slices.Equal(fused, plain) {
@@ -137,6 +153,17 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nonZeros counts the non-zero numbers of x.
+func nonZeros(x []float32) int {
+	n := 0
+	for _, v := range x {
+		if v != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // captureBackendLog turns on the backend's verbose log (klog -v=1) into a buffer for the rest of the test.
