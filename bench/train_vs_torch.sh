@@ -2,7 +2,7 @@
 # Training throughput, GoMLX (pure-Go backend) against PyTorch, on the four paper seeds at batch 256 and
 # 3×28×28 inputs (20 classes), the paper's SGD step. The two are alternated, ROUNDS rounds each, so that a
 # shared, noisy machine affects both alike; the table reports the mean images/s per framework, the ratio
-# Go/PyTorch, the GFLOP/s each achieves against the machine's measured fp32 sgemm rate (PyTorch's, so that
+# Go/PyTorch of the means and that of each round (with their median), the GFLOP/s each achieves against the machine's measured fp32 sgemm rate (PyTorch's, so that
 # results from different CPUs compare), and the largest peak RSS. About 10-15 minutes on 2 cores.
 #
 #   bench/train_vs_torch.sh                 # all seeds, 2 rounds
@@ -94,9 +94,13 @@ print()
 print(f"fp32 sgemm peak of this machine (PyTorch, 4096x4096): {peak:.0f} GFLOP/s")
 print()
 base = any(r["side"] == "go-baseline" for r in rows)
-print("| seed | params | GoMLX images/s (rounds) | PyTorch images/s (rounds) | ratio Go/PyTorch | GoMLX GFLOP/s (% of sgemm) | PyTorch GFLOP/s (% of sgemm) | GoMLX peak RSS | PyTorch peak RSS |"
+# Each round runs Go and then PyTorch on the same seed, one right after the other, so a slow spell of the machine
+# (another tenant on its host) touches both sides of a round more often than two rounds: the ratios of
+# the rounds, and their median, read through such spells better than the ratio of the means does.
+median = lambda xs: sorted(xs)[len(xs) // 2] if len(xs) % 2 else sum(sorted(xs)[len(xs) // 2 - 1:len(xs) // 2 + 1]) / 2
+print("| seed | params | GoMLX images/s (rounds) | PyTorch images/s (rounds) | ratio Go/PyTorch | ratio per round (median) | GoMLX GFLOP/s (% of sgemm) | PyTorch GFLOP/s (% of sgemm) | GoMLX peak RSS | PyTorch peak RSS |"
       + (" baseline Go images/s (rounds) | Go/baseline |" if base else ""))
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if base else ""))
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if base else ""))
 for s in seeds:
     g = [r for r in rows if r["seed_name"] == s and r["side"] == "go"]
     t = [r for r in rows if r["seed_name"] == s and r["side"] == "torch"]
@@ -104,7 +108,10 @@ for s in seeds:
     ti = [r["images_per_second"] for r in t]
     gm, tm = sum(gi) / len(gi), (sum(ti) / len(ti) if ti else float("nan"))
     fmt = lambda xs: ", ".join(f"{x:.1f}" for x in xs)
-    print(f"| {s} | {g[0]['params']:,} | **{gm:.1f}** ({fmt(gi)}) | **{tm:.1f}** ({fmt(ti)}) | **{gm / tm:.2f}×** | "
+    tr = {r["round"]: r["images_per_second"] for r in t}
+    rr = [r["images_per_second"] / tr[r["round"]] for r in g if r["round"] in tr]
+    per_round = f"{', '.join(f'{x:.2f}' for x in rr)} ({median(rr):.2f}×)" if rr else "–"
+    print(f"| {s} | {g[0]['params']:,} | **{gm:.1f}** ({fmt(gi)}) | **{tm:.1f}** ({fmt(ti)}) | **{gm / tm:.2f}×** | {per_round} | "
           f"{gflops(s, gm):.0f} ({100 * gflops(s, gm) / peak:.0f}%) | {gflops(s, tm):.0f} ({100 * gflops(s, tm) / peak:.0f}%) | "
           f"{max(r['peak_rss_mb'] for r in g) / 1024:.2f} GiB | {(max(r['peak_rss_mb'] for r in t) / 1024 if t else float('nan')):.2f} GiB |", end="")
     bi = [r["images_per_second"] for r in rows if r["seed_name"] == s and r["side"] == "go-baseline"]
