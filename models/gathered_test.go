@@ -31,7 +31,8 @@ import (
 // strip cut short), start indices out of range (clamped), several contracting and column panels, a patch
 // band of WRN-16-4's first stage at batch 64, a strided convolution's band (each slice W' runs of B
 // numbers), Winograd's tiles (reshaped twice, to [C·16, n] and then [16, C·n], and transformed by B₂, which
-// the AVX-512 kernel streams from the operand), and runs of 8 numbers,
+// the AVX-512 kernel streams from the operand), runs of 1,036 numbers streamed from the operand in pieces that
+// start inside a run and end in partial vectors, and runs of 8 numbers,
 // too short to be read in place, which the backend must leave to the gather. The test runs once more in a
 // child process with the backend's AVX-512 code turned off (GOMLX_GO_SIMD_AVX512=false), where the AVX2
 // kernel, which does not read gathered operands, gets the matrix written out first (on a CPU without
@@ -64,6 +65,7 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 		{rows: 480, wq: 30, s: 1, b: 64, wo: 28, k: 144, segments: 4, m: 64, group: 1}, // a band of 4 output rows, batch 64
 		{rows: 300, wq: 15, s: 2, b: 64, wo: 14, k: 144, segments: 3, m: 64, group: 1}, // stride 2: runs of b, 14 per slice
 		{rows: 256, wq: 8, s: 2, b: 96, wo: 7, k: 256, segments: 2, m: 16, group: 16},  // Winograd's tiles: [16, C·n], two reshapes
+		{rows: 64, wq: 30, s: 1, b: 37, wo: 28, k: 16, segments: 16, m: 16, group: 1},  // runs of 1,036 streamed in pieces, partial vectors
 		{rows: 100, wq: 10, s: 2, b: 8, wo: 9, k: 64, segments: 4, m: 32, group: 1},    // runs of 8: too short, left as it is
 	}
 	r := rand.New(rand.NewPCG(11, 13))
@@ -79,7 +81,7 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 			for i := range w {
 				w[i] = r.Float32()*2 - 1
 			}
-			if c.group > 1 { // Winograd's tiles, transformed by B₂ = Bᵀ⊗Bᵀ
+			if c.m == 16 && kr == 16 { // transformed by Winograd's B₂ = Bᵀ⊗Bᵀ, mostly zeros
 				w = w[:0]
 				for _, row := range kron(winogradBt, winogradBt) {
 					for _, v := range row {
@@ -126,7 +128,7 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 			}
 			// A product of few rows and contractions, with few non-zero coefficients, streams its right-hand
 			// side (streamed-products); a smaller one goes to the small-matrix kernel.
-			streamed := c.m <= 64 && kr <= 64 && n >= 4096 && nonZeros(w) <= 9*c.m
+			streamed := c.m <= 64 && kr <= 64 && n >= 4096 && c.m*kr*n >= 4<<20 && nonZeros(w) <= 9*c.m
 			packed := strings.Contains(log.String(), "packed from a gather's operand")
 			if wantPacked := rewritten && avx512 && !streamed && c.m*kr*n >= 4<<20; packed != wantPacked {
 				t.Fatalf("the AVX-512 kernel packed from the gather's operand: %v, want %v", packed, wantPacked)

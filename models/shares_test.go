@@ -188,13 +188,14 @@ func TestSharedScattersAreExact(t *testing.T) {
 	})
 }
 
+// compareExactly fails unless got and want hold the same float32 numbers bit for bit, signs of zero included.
 func compareExactly(t *testing.T, got, want []float32) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%d numbers, want %d", len(got), len(want))
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) { // -0 is not +0
 			t.Fatalf("number %d: %g, want %g (added in index order)", i, got[i], want[i])
 		}
 	}

@@ -15,16 +15,17 @@ import (
 
 // TestStreamedProductsAreExact checks the patched backend's streamed products (docs/BACKEND-PATCHES.md,
 // "streamed-products"): a product of a left-hand side of at most 64 rows and 64 columns, with at most 9
-// non-zero coefficients per row on average, and a right-hand side of at least 4,096 columns (Winograd's
-// transforms) is computed by the AVX-512 kernel as sums of the right-hand side's rows scaled by the non-zero
-// coefficients, not by packing it. Its result must equal number
-// for number the packed kernel's, which sums the same products in the same order, skipped zeros adding
-// exactly nothing to finite numbers: the packed result is the same product with the left-hand side padded
-// with rows of zeros to 65 (too many rows to be streamed), its first rows taken. Both are also checked against a
+// non-zero coefficients per row on average, and a right-hand side of at least 4,096 columns, large enough
+// for the packed kernel (2²² multiply-adds; Winograd's transforms), is computed by the AVX-512 kernel as sums
+// of the right-hand side's rows scaled by the non-zero coefficients, not by packing it. Its result must
+// equal bit for bit the packed kernel's, which sums the same products in the same order from +0, skipped
+// zeros adding exactly nothing to a finite sum: the packed result is the same product with the left-hand
+// side padded with rows of zeros to 65 (too many rows to be streamed), its first rows taken. The
+// right-hand sides hold zeros of both signs, so a sum's sign of zero is checked too. Both are also checked against a
 // float64 product. The left-hand sides are Winograd's transforms (mostly zeros), random sparse and dense
 // ones at the limits, and one with a row of zeros; the column counts leave pieces that are not whole
 // vectors. The backend's log must say the product was streamed, on a CPU with AVX-512, and not for a dense
-// left-hand side or too few columns.
+// left-hand side, too few columns or too few multiply-adds.
 func TestStreamedProductsAreExact(t *testing.T) {
 	be, err := Backend()
 	if err != nil {
@@ -58,16 +59,17 @@ func TestStreamedProductsAreExact(t *testing.T) {
 		name     string
 		lhs      [][]float64
 		n        int
-		streamed bool // at most 9 non-zero coefficients per row on average
+		streamed bool // at most 9 non-zero coefficients per row on average, and 2²² multiply-adds or more
 	}{
-		{"Winograd B₂ [16, 16]", kron(winogradBt, winogradBt), 8192 + 37, true},
-		{"Winograd A₂ [4, 16]", kron(winogradAt, winogradAt), 4096, true},
-		{"Winograd G₂ᵀ [9, 16]", transposed(kron(winogradG, winogradG)), 5000 + 3, true},
+		{"Winograd B₂ [16, 16]", kron(winogradBt, winogradBt), 16384 + 37, true},
+		{"Winograd A₂ [4, 16]", kron(winogradAt, winogradAt), 65536 + 5, true},
+		{"Winograd G₂ᵀ [9, 16]", transposed(kron(winogradG, winogradG)), 30000 + 3, true},
 		{"sparse [64, 64]", sparse(64, 64, 9), 4099, true},
-		{"dense [1, 3]", dense(1, 3), 70001, true},
-		{"a row of zeros [8, 9]", withZeroRow, 6000, true},
-		{"dense [16, 16]: packed", dense(16, 16), 8192, false},
+		{"dense [1, 3]", dense(1, 3), 1400000 + 1, true},
+		{"a row of zeros [8, 9]", withZeroRow, 60000 + 9, true},
+		{"dense [16, 16]: packed", dense(16, 16), 16384, false},
 		{"too few columns: packed", sparse(16, 16, 4), 4095, false},
+		{"too few multiply-adds: the small-matrix kernel", kron(winogradBt, winogradBt), 8192, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, k, n := len(c.lhs), len(c.lhs[0]), c.n
@@ -79,6 +81,9 @@ func TestStreamedProductsAreExact(t *testing.T) {
 			}
 			padded := append(append([]float32(nil), lhs...), make([]float32, (65-m)*k)...) // 65 rows: packed
 			rhs := randomFloats(r, k*n)
+			for i := 0; i < len(rhs); i += 7 { // zeros of both signs: -0 times a positive coefficient is -0
+				rhs[i] = float32(math.Copysign(0, float64(rhs[i])))
+			}
 			log.Reset()
 			e, err := NewExec(be, func(lhs, padded, rhs *Node) (streamed, packed *Node) {
 				streamed = DotGeneral(lhs, []int{1}, nil, rhs, []int{0}, nil)
@@ -118,15 +123,4 @@ func TestStreamedProductsAreExact(t *testing.T) {
 			}
 		})
 	}
-}
-
-// transposed is the transpose of the matrix a.
-func transposed(a [][]float64) [][]float64 {
-	out := make([][]float64, len(a[0]))
-	for j := range out {
-		for i := range a {
-			out[j] = append(out[j], a[i][j])
-		}
-	}
-	return out
 }

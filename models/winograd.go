@@ -144,6 +144,17 @@ func winogradInputGradient(w, dy *Node) *Node {
 	return winogradProduct(dy, kernelTransform(w, reversedColumns(kron(winogradG, winogradG))))
 }
 
+// transposed is the transpose of the matrix m.
+func transposed(m [][]float64) [][]float64 {
+	out := make([][]float64, len(m[0]))
+	for j := range out {
+		for i := range m {
+			out[j] = append(out[j], m[i][j])
+		}
+	}
+	return out
+}
+
 // reversedColumns is m with the order of its columns reversed.
 func reversedColumns(m [][]float64) [][]float64 {
 	out := make([][]float64, len(m))
@@ -162,18 +173,20 @@ func winogradWeightGradient(x, dy *Node) *Node {
 	t := newWinogradTiles(x)
 	out := dy.Shape().Dim(0)
 	dyEven := padHW(dy, 0, 2*t.th-t.h, 0, 2*t.tw-t.w)
-	a2 := matrixConst(x.Graph(), x.DType(), kron(winogradAt, winogradAt))
+	// A₂ᵀ and G₂ᵀ are built transposed: a product that contracts its left-hand side's first axis is turned
+	// by the backend into one of the transposed layout, which transposes the long right-hand side too.
+	a2t := matrixConst(x.Graph(), x.DType(), transposed(kron(winogradAt, winogradAt))) // [16, 4]
 	// The tiles wait for dy: built as soon as x exists, they would all be held through the forward pass.
 	parts := t.transformed(dy, func(h0, h1 int, v *Node) *Node {
 		rows := h1 - h0
 		band := Reshape(sliceAxis(dyEven, 1, 2*h0, 2*h1), out, rows, 2, t.tw, 2, t.b)
 		dy4 := Reshape(TransposeAllAxes(band, 2, 4, 0, 1, 3, 5), 4, -1)  // [4, out·n]
-		dm := DotGeneral(a2, []int{0}, nil, dy4, []int{0}, nil)          // [16, out·n]
+		dm := DotGeneral(a2t, []int{1}, nil, dy4, []int{0}, nil)         // [16, out·n]
 		dm = Reshape(dm, 16, out, rows*t.tw*t.b)                         // [16, out, n]
 		return DotGeneral(v, []int{2}, []int{0}, dm, []int{2}, []int{0}) // [16, C, out]
 	})
 	du := sumInOrder(parts)
-	g2 := matrixConst(x.Graph(), x.DType(), kron(winogradG, winogradG))
-	dw := DotGeneral(g2, []int{0}, nil, Reshape(du, 16, -1), []int{0}, nil) // [9, C·out]
+	g2t := matrixConst(x.Graph(), x.DType(), transposed(kron(winogradG, winogradG))) // [9, 16]
+	dw := DotGeneral(g2t, []int{1}, nil, Reshape(du, 16, -1), []int{0}, nil)         // [9, C·out]
 	return Reshape(TransposeAllAxes(Reshape(dw, 9, t.c, out), 1, 0, 2), t.c*9, out)
 }
