@@ -21,10 +21,10 @@ import (
 // equal bit for bit the packed kernel's, which sums the same products in the same order from +0, skipped
 // zeros adding exactly nothing to a finite sum: the packed result is the same product with the left-hand
 // side padded with rows of zeros to 65 (too many rows to be streamed), its first rows taken. The
-// right-hand sides hold zeros of both signs, so a sum's sign of zero is checked too. Both are also checked against a
-// float64 product. The left-hand sides are Winograd's transforms (mostly zeros), random sparse and dense
-// ones at the limits, and one with a row of zeros; the column counts leave pieces that are not whole
-// vectors. The backend's log must say the product was streamed, on a CPU with AVX-512, and not for a dense
+// right-hand sides hold zeros of both signs, so a sum's sign of zero is checked too. Both are also
+// checked against a float64 product. The left-hand sides are Winograd's transforms (mostly zeros), random
+// sparse and dense ones at the limits, and one with a row of zeros; the column counts leave pieces that
+// are not whole vectors. The backend's log must say the product was streamed, on a CPU with AVX-512, and not for a dense
 // left-hand side, too few columns or too few multiply-adds.
 func TestStreamedProductsAreExact(t *testing.T) {
 	be, err := Backend()
