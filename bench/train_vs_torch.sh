@@ -2,8 +2,9 @@
 # Training throughput, GoMLX (pure-Go backend) against PyTorch, on the four paper seeds at batch 256 and
 # 3×28×28 inputs (20 classes), the paper's SGD step. The two are alternated, ROUNDS rounds each, so that a
 # shared, noisy machine affects both alike; the table reports the mean images/s per framework, the ratio
-# Go/PyTorch of the means and that of each round (with their median), the GFLOP/s each achieves against the machine's measured fp32 sgemm rate (PyTorch's, so that
-# results from different CPUs compare), and the largest peak RSS. About 10-15 minutes on 2 cores.
+# Go/PyTorch of the means and that of each round (with their median), the GFLOP/s each achieves against
+# the machine's measured fp32 sgemm rate (PyTorch's, so that results from different CPUs compare), and the
+# largest peak RSS. About 10-15 minutes on 2 cores.
 #
 #   bench/train_vs_torch.sh                 # all seeds, 2 rounds
 #   SEEDS="resnet18 vit" ROUNDS=1 GO_STEPS=2 TORCH_STEPS=3 bench/train_vs_torch.sh
@@ -83,6 +84,7 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 /usr/bin/python3 - "$OUT/results.jsonl" "$OUT/archs.jsonl" "$OUT/sgemm.json" <<'PY'
 import json, sys
+from statistics import median
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 macs = {a["seed_name"]: a["flops"] for a in (json.loads(l) for l in open(sys.argv[2]) if l.strip())}
 peak = json.load(open(sys.argv[3]))["gflops"]
@@ -94,10 +96,9 @@ print()
 print(f"fp32 sgemm peak of this machine (PyTorch, 4096x4096): {peak:.0f} GFLOP/s")
 print()
 base = any(r["side"] == "go-baseline" for r in rows)
-# Each round runs Go and then PyTorch on the same seed, one right after the other, so a slow spell of the machine
-# (another tenant on its host) touches both sides of a round more often than two rounds: the ratios of
-# the rounds, and their median, read through such spells better than the ratio of the means does.
-median = lambda xs: sorted(xs)[len(xs) // 2] if len(xs) % 2 else sum(sorted(xs)[len(xs) // 2 - 1:len(xs) // 2 + 1]) / 2
+# Each round runs Go and then PyTorch on the same seed, one right after the other, so a slow spell of the
+# machine (another tenant on its host) touches both sides of a round more often than two rounds: the
+# ratios of the rounds, and their median, read through such spells better than the ratio of the means does.
 print("| seed | params | GoMLX images/s (rounds) | PyTorch images/s (rounds) | ratio Go/PyTorch | ratio per round (median) | GoMLX GFLOP/s (% of sgemm) | PyTorch GFLOP/s (% of sgemm) | GoMLX peak RSS | PyTorch peak RSS |"
       + (" baseline Go images/s (rounds) | Go/baseline |" if base else ""))
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if base else ""))

@@ -38,7 +38,6 @@ import (
 // kernel, which does not read gathered operands, gets the matrix written out first (on a CPU without
 // AVX-512 the child repeats the parent).
 func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
-	const noAVX512 = "GOMLX_GO_SIMD_AVX512"
 	if os.Getenv(noAVX512) == "" {
 		t.Run("without AVX-512", func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestProductsOfGatheredPatchesAreExact$", "-test.count=1")
@@ -53,7 +52,7 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := captureBackendLog(t)
-	avx512 := os.Getenv(noAVX512) == "" && cpuHasAVX512(t)
+	avx512 := avx512Active(t)
 	cases := []struct {
 		rows, wq, s, b, wo int // the operand [rows, wq, s, b]; a slice is [1, wo, 1, b]
 		k, segments, m     int // the gather's output [k, segments, slice], multiplied by [m, k/group] as
@@ -82,12 +81,7 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 				w[i] = r.Float32()*2 - 1
 			}
 			if c.m == 16 && kr == 16 { // transformed by Winograd's B₂ = Bᵀ⊗Bᵀ, mostly zeros
-				w = w[:0]
-				for _, row := range kron(winogradBt, winogradBt) {
-					for _, v := range row {
-						w = append(w, float32(v))
-					}
-				}
+				w = flatten32(kron(winogradBt, winogradBt))
 			}
 			starts := make([]int32, c.k*c.segments*3)
 			for i := 0; i < len(starts); i += 3 {
@@ -126,11 +120,9 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 			if got := strings.Count(log.String(), "GatheredOperandProducts: DotGeneral"); got != want {
 				t.Fatalf("the backend rewrote %d products, want %d", got, want)
 			}
-			// A product of few rows and contractions, with few non-zero coefficients, streams its right-hand
-			// side (streamed-products); a smaller one goes to the small-matrix kernel.
-			streamed := c.m <= 64 && kr <= 64 && n >= 4096 && c.m*kr*n >= 4<<20 && nonZeros(w) <= 9*c.m
+			streamed := backendStreams(w, c.m, kr, n)
 			packed := strings.Contains(log.String(), "packed from a gather's operand")
-			if wantPacked := rewritten && avx512 && !streamed && c.m*kr*n >= 4<<20; packed != wantPacked {
+			if wantPacked := rewritten && avx512 && !streamed && c.m*kr*n >= smallProductMultiplyAdds; packed != wantPacked {
 				t.Fatalf("the AVX-512 kernel packed from the gather's operand: %v, want %v", packed, wantPacked)
 			}
 			readInPlace := strings.Contains(log.String(), "streamed from a gather's operand")
@@ -157,17 +149,6 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 	}
 }
 
-// nonZeros counts the non-zero numbers of x.
-func nonZeros(x []float32) int {
-	n := 0
-	for _, v := range x {
-		if v != 0 {
-			n++
-		}
-	}
-	return n
-}
-
 // captureBackendLog turns on the backend's verbose log (klog -v=1) into a buffer for the rest of the test.
 func captureBackendLog(t *testing.T) *bytes.Buffer {
 	var buf bytes.Buffer
@@ -186,6 +167,13 @@ func captureBackendLog(t *testing.T) *bytes.Buffer {
 	})
 	return &buf
 }
+
+// noAVX512 is the environment variable that, set to false, turns the backend's AVX-512 code off.
+const noAVX512 = "GOMLX_GO_SIMD_AVX512"
+
+// avx512Active reports whether the backend's AVX-512 kernels run here: the CPU has them and noAVX512 does
+// not turn them off.
+func avx512Active(t *testing.T) bool { return os.Getenv(noAVX512) == "" && cpuHasAVX512(t) }
 
 // cpuHasAVX512 reports whether /proc/cpuinfo lists avx512f.
 func cpuHasAVX512(t *testing.T) bool {

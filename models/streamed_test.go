@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
@@ -32,7 +31,7 @@ func TestStreamedProductsAreExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := captureBackendLog(t)
-	avx512 := os.Getenv("GOMLX_GO_SIMD_AVX512") == "" && cpuHasAVX512(t)
+	avx512 := avx512Active(t)
 	r := rand.New(rand.NewPCG(23, 29))
 	dense := func(m, k int) [][]float64 {
 		out := make([][]float64, m)
@@ -59,7 +58,7 @@ func TestStreamedProductsAreExact(t *testing.T) {
 		name     string
 		lhs      [][]float64
 		n        int
-		streamed bool // at most 9 non-zero coefficients per row on average, and 2²² multiply-adds or more
+		streamed bool // as backendStreams says
 	}{
 		{"Winograd B₂ [16, 16]", kron(winogradBt, winogradBt), 16384 + 37, true},
 		{"Winograd A₂ [4, 16]", kron(winogradAt, winogradAt), 65536 + 5, true},
@@ -73,11 +72,9 @@ func TestStreamedProductsAreExact(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, k, n := len(c.lhs), len(c.lhs[0]), c.n
-			lhs := make([]float32, 0, m*k)
-			for _, row := range c.lhs {
-				for _, v := range row {
-					lhs = append(lhs, float32(v))
-				}
+			lhs := flatten32(c.lhs)
+			if got := backendStreams(lhs, m, k, n); got != c.streamed {
+				t.Fatalf("backendStreams = %v, want %v", got, c.streamed)
 			}
 			padded := append(append([]float32(nil), lhs...), make([]float32, (65-m)*k)...) // 65 rows: packed
 			rhs := randomFloats(r, k*n)
@@ -123,4 +120,31 @@ func TestStreamedProductsAreExact(t *testing.T) {
 			}
 		})
 	}
+}
+
+// smallProductMultiplyAdds is the backend's SmallMatMulSizeThreshold: a product of fewer multiply-adds goes
+// to its small-matrix kernel.
+const smallProductMultiplyAdds = 4 << 20
+
+// backendStreams is the streamed-products patch's rule: whether the AVX-512 kernel streams the product of
+// the left-hand side lhs [m, k] with a right-hand side of n columns.
+func backendStreams(lhs []float32, m, k, n int) bool {
+	nonZeros := 0
+	for _, v := range lhs {
+		if v != 0 {
+			nonZeros++
+		}
+	}
+	return m <= 64 && k <= 64 && n >= 4096 && m*k*n >= smallProductMultiplyAdds && nonZeros <= 9*m
+}
+
+// flatten32 is the matrix a, row after row, in float32.
+func flatten32(a [][]float64) []float32 {
+	out := make([]float32, 0, len(a)*len(a[0]))
+	for _, row := range a {
+		for _, v := range row {
+			out = append(out, float32(v))
+		}
+	}
+	return out
 }
