@@ -14,8 +14,8 @@ import (
 // TestPadsMoveEveryNumber checks the backend's Pad, as the convolutions and the grammar's pooling use it
 // (layers.go, conv.go), against padding done here one number at a time: zero and non-zero fill, negative
 // padding (a crop), interior padding, and outputs below and above the size at which the patched backend
-// shares the filling and the copying among its workers (docs/BACKEND-PATCHES.md). A pad only moves numbers,
-// so the comparison is exact.
+// shares the filling and the copying among its workers, and writes only the borders with the fill where it
+// can (docs/BACKEND-PATCHES.md). A pad only moves numbers, so the comparison is exact.
 func TestPadsMoveEveryNumber(t *testing.T) {
 	be, err := Backend()
 	if err != nil {
@@ -30,6 +30,8 @@ func TestPadsMoveEveryNumber(t *testing.T) {
 		{dims: []int{64, 16, 28, 28}, pad: []compute.PadAxis{{}, {}, {Start: 1, End: 1}, {Start: 1, End: 1}}},                   // 3.6 MB, like layers.go
 		{dims: []int{64, 28, 28, 16}, pad: []compute.PadAxis{{}, {Start: 2, End: 1}, {Start: 0, End: 3}, {}}, fill: 1.5},        // like conv.go, non-zero fill
 		{dims: []int{3, 40, 30, 50}, pad: []compute.PadAxis{{Start: 1}, {Start: -2, End: 1}, {Start: 1, End: -3, Interior: 1}}}, // crop, interior, leading pad
+		{dims: []int{32, 14, 14, 64}, pad: []compute.PadAxis{{}, {Start: 1, End: 1}, {Start: 1, End: 1}, {}}},                   // 2.1 MB, like conv.go
+		{dims: []int{16, 10, 10, 64}, pad: []compute.PadAxis{{Start: 2}, {End: 1}, {Start: 3, End: 2}, {}}, fill: -2},           // 0.8 MB, one core
 	}
 	r := rand.New(rand.NewPCG(7, 11))
 	for _, c := range cases {
@@ -39,13 +41,18 @@ func TestPadsMoveEveryNumber(t *testing.T) {
 				n *= d
 			}
 			x := randomFloats(r, n)
-			e, err := NewExec(be, func(x *Node) *Node {
-				return Pad(x, Scalar(x.Graph(), x.DType(), c.fill), c.pad...)
-			})
+			e, err := NewExec(be, func(x, fill *Node) *Node { return Pad(x, fill, c.pad...) })
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := e.Exec(tensors.FromFlatDataAndDimensions(x, c.dims...))
+			// A first pad with another fill leaves its output to the backend's pool, from which the second
+			// one's output is likely to come: a number the second pad does not write keeps the first's fill.
+			stale, err := e.Exec(tensors.FromFlatDataAndDimensions(x, c.dims...), c.fill+9)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stale[0].FinalizeAll()
+			out, err := e.Exec(tensors.FromFlatDataAndDimensions(x, c.dims...), c.fill)
 			if err != nil {
 				t.Fatal(err)
 			}

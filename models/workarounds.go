@@ -13,7 +13,7 @@ import (
 // Why: the backend's Pad fills its output before copying x in, one number at a time when the value is
 // +0.0 and by doubling a copied block (at memory speed) for any other bit pattern. Concatenating zero
 // blocks, also tried, copies x twice and builds the zero blocks every step. (The patched backend,
-// docs/BACKEND-PATCHES.md, shares either fill among its workers.)
+// docs/BACKEND-PATCHES.md, shares either fill among its workers and fills only around x.)
 func padValue(x *Node) *Node { return Neg(ScalarZero(x.Graph(), x.DType())) }
 
 // linearOnRows reports whether linear should multiply the 2-D view (rows, in) of an x of rank > 2.
