@@ -107,15 +107,24 @@ func (t winogradTiles) transformed(dep *Node, product func(h0, h1 int, v *Node) 
 // stride 1 and padding 1, without bias: (out,H,W,B).
 func winogradForward(x, w *Node) *Node {
 	// U [16, out, C] = G₂ · W.
-	u := kernelTransform(w, kron(winogradG, winogradG))
-	return winogradProduct(x, TransposeAllAxes(u, 0, 2, 1))
+	return winogradProduct(x, kernelTransform(w, kron(winogradG, winogradG), true))
 }
 
 // kernelTransform is g (16×9) applied to the taps of the 3×3 kernel w [C·9, out] viewed as [C, 9, out]:
-// [16, C, out].
-func kernelTransform(w *Node, g [][]float64) *Node {
+// [16, out, C] if outMajor, else [16, C, out]. The taps are moved to the front first, w being the smallest
+// tensor involved: the product then contracts the first axis of a plain [9, C·out] matrix, which the
+// backend multiplies as it is (streamed when large, docs/BACKEND-PATCHES.md), and its result needs no
+// transpose either.
+func kernelTransform(w *Node, g [][]float64, outMajor bool) *Node {
 	c, out := w.Shape().Dim(0)/9, w.Shape().Dim(1)
-	return DotGeneral(matrixConst(w.Graph(), w.DType(), g), []int{1}, nil, Reshape(w, c, 9, out), []int{1}, nil)
+	taps := TransposeAllAxes(Reshape(w, c, 9, out), 1, 0, 2) // [9, C, out]
+	dims := []int{16, c, out}
+	if outMajor {
+		taps = TransposeAllAxes(Reshape(w, c, 9, out), 1, 2, 0) // [9, out, C]
+		dims = []int{16, out, c}
+	}
+	u := DotGeneral(matrixConst(w.Graph(), w.DType(), g), []int{1}, nil, Reshape(taps, 9, c*out), []int{0}, nil)
+	return Reshape(u, dims...)
 }
 
 // winogradProduct is winogradForward from the transformed kernel u [16, out, C] = G₂ · W.
@@ -138,10 +147,10 @@ func winogradProduct(x, u *Node) *Node {
 // winogradInputGradient is dX for winogradForward: the same convolution of dy (out,H,W,B) with the kernel
 // flipped and its channels swapped, W' [out·9, C] with row o·9+t = W[c·9+8-t, o] (tap t = i·3+j, and
 // 8-t = (2-i)·3+(2-j)). W' is never built: its transform U' [16, C, out] = G₂ · W' per (c, o) pair is
-// G₂ with its 9 columns in reverse order applied to W [C, 9, out] as it is, and comes out in the layout
-// winogradProduct takes (whose "out" is C here), so the kernel needs no reversal and no transposes.
+// G₂ with its 9 columns in reverse order applied to the taps of W [C, 9, out], and comes out in the layout
+// winogradProduct takes (whose "out" is C here), so the kernel needs no reversal and no swap of channels.
 func winogradInputGradient(w, dy *Node) *Node {
-	return winogradProduct(dy, kernelTransform(w, reversedColumns(kron(winogradG, winogradG))))
+	return winogradProduct(dy, kernelTransform(w, reversedColumns(kron(winogradG, winogradG)), false))
 }
 
 // transposed is the transpose of the matrix m.
