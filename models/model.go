@@ -26,13 +26,14 @@ var (
 )
 
 // DefaultBackend is the backend configuration used when GOMLX_BACKEND is not set: the pure-Go backend
-// running one operation at a time, in the order the graph was built. Against its own default, two
-// operations at once in the order they become ready, it measured ResNet-18 137 → 168 and WRN-16-4 64 → 71
-// images/s (a matrix product already uses both cores, and an operation beside it takes one away), ViT
-// unchanged, the MLP-Mixer 57 → 42 (its single-threaded transposes gain from pairing), and less peak memory
-// on all four seeds (ready order runs early what could wait, and holds the result). docs/BENCHMARKS.md.
-// It ends with BufferArenaOption.
-const DefaultBackend = "go:ops_sequential,creation_order," + BufferArenaOption
+// running up to two operations at once, in the order the graph was built. Two at once fill the core that
+// one operation leaves idle while it starts, ends or runs on one goroutine; on Zen 5 (docs/BENCHMARKS.md,
+// session 15) it measured ResNet-18 +6 to +12%, WRN-16-4 +8%, ViT +9%, MLP-Mixer +6%, CPU use 177-185%
+// → 190-196%, for 45-100 MB more peak memory, and the same losses. (The backend's own default, as many
+// executors as the worker pool allows in the order operations become ready, was slower than one at a
+// time in sessions 2 and 7: more operations beside a matrix product that already used both cores, and
+// results computed early and held.) It ends with BufferArenaOption.
+const DefaultBackend = "go:ops_parallel,num_executors=2,creation_order," + BufferArenaOption
 
 // BufferArenaOption makes the pure-Go backend carve a step's large temporary buffers out of one arena,
 // best fit, instead of keeping a pool per size class: ResNet-18's step peaks at about 0.93 GiB of resident
