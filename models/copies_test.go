@@ -32,6 +32,7 @@ func TestPadsMoveEveryNumber(t *testing.T) {
 		{dims: []int{3, 40, 30, 50}, pad: []compute.PadAxis{{Start: 1}, {Start: -2, End: 1}, {Start: 1, End: -3, Interior: 1}}}, // crop, interior, leading pad
 		{dims: []int{32, 14, 14, 64}, pad: []compute.PadAxis{{}, {Start: 1, End: 1}, {Start: 1, End: 1}, {}}},                   // 2.1 MB, like conv.go
 		{dims: []int{16, 10, 10, 64}, pad: []compute.PadAxis{{Start: 2}, {End: 1}, {Start: 3, End: 2}, {}}, fill: -2},           // 0.8 MB, one core
+		{dims: []int{64, 10, 10, 64}, pad: []compute.PadAxis{{Start: 2, End: 1}, {}, {}, {}}, fill: 3.25},                       // 1.7 MB, first axis padded and shared
 	}
 	r := rand.New(rand.NewPCG(7, 11))
 	for _, c := range cases {
@@ -46,7 +47,9 @@ func TestPadsMoveEveryNumber(t *testing.T) {
 				t.Fatal(err)
 			}
 			// A first pad with another fill leaves its output to the backend's pool, from which the second
-			// one's output is likely to come: a number the second pad does not write keeps the first's fill.
+			// one's output is likely to come: a number the second pad does not write keeps what was there
+			// before (the first pad's fill, or an earlier case's numbers: the non-zero fills differ between
+			// cases so that those cannot pass for this one's).
 			stale, err := e.Exec(tensors.FromFlatDataAndDimensions(x, c.dims...), c.fill+9)
 			if err != nil {
 				t.Fatal(err)
