@@ -35,8 +35,8 @@ import (
 // start inside a run and end in partial vectors, and runs of 8 numbers,
 // too short to be read in place, which the backend must leave to the gather. The test runs once more in a
 // child process with the backend's AVX-512 code turned off (GOMLX_GO_SIMD_AVX512=false), where the AVX2
-// kernel, which does not read gathered operands, gets the matrix written out first (on a CPU without
-// AVX-512 the child repeats the parent).
+// kernel packs from the gather's operand too, but nothing is streamed (on a CPU without AVX-512 the child
+// repeats the parent).
 func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 	if os.Getenv(noAVX512) == "" {
 		t.Run("without AVX-512", func(t *testing.T) {
@@ -53,6 +53,10 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 	}
 	log := captureBackendLog(t)
 	avx512 := avx512Active(t)
+	kernel := "avx2" // the vector kernel that packs gathered operands here
+	if avx512 {
+		kernel = "avx512"
+	}
 	cases := []struct {
 		rows, wq, s, b, wo int // the operand [rows, wq, s, b]; a slice is [1, wo, 1, b]
 		k, segments, m     int // the gather's output [k, segments, slice], multiplied by [m, k/group] as
@@ -120,10 +124,13 @@ func TestProductsOfGatheredPatchesAreExact(t *testing.T) {
 			if got := strings.Count(log.String(), "GatheredOperandProducts: DotGeneral"); got != want {
 				t.Fatalf("the backend rewrote %d products, want %d", got, want)
 			}
-			streamed := backendStreams(w, c.m, kr, n)
+			streamed := avx512 && backendStreams(w, c.m, kr, n)
 			packed := strings.Contains(log.String(), "packed from a gather's operand")
-			if wantPacked := rewritten && avx512 && !streamed && c.m*kr*n >= smallProductMultiplyAdds; packed != wantPacked {
-				t.Fatalf("the AVX-512 kernel packed from the gather's operand: %v, want %v", packed, wantPacked)
+			if packed && !strings.Contains(log.String(), kernel+": right-hand side") {
+				t.Fatalf("a kernel other than %s packed from the gather's operand:\n%s", kernel, log.String())
+			}
+			if wantPacked := rewritten && cpuHasAVX2(t) && !streamed && c.m*kr*n >= smallProductMultiplyAdds; packed != wantPacked {
+				t.Fatalf("the %s kernel packed from the gather's operand: %v, want %v", kernel, packed, wantPacked)
 			}
 			readInPlace := strings.Contains(log.String(), "streamed from a gather's operand")
 			if wantStreamed := rewritten && avx512 && streamed; readInPlace != wantStreamed {
@@ -174,6 +181,15 @@ const noAVX512 = "GOMLX_GO_SIMD_AVX512"
 // avx512Active reports whether the backend's AVX-512 kernels run here: the CPU has them and noAVX512 does
 // not turn them off.
 func avx512Active(t *testing.T) bool { return os.Getenv(noAVX512) == "" && cpuHasAVX512(t) }
+
+// cpuHasAVX2 reports whether /proc/cpuinfo lists avx2 (and fma, which the backend's AVX2 kernels need too).
+func cpuHasAVX2(t *testing.T) bool {
+	info, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		t.Skipf("cannot tell whether the CPU has AVX2: %v", err)
+	}
+	return bytes.Contains(info, []byte(" avx2")) && bytes.Contains(info, []byte(" fma"))
+}
 
 // cpuHasAVX512 reports whether /proc/cpuinfo lists avx512f.
 func cpuHasAVX512(t *testing.T) bool {
