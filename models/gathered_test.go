@@ -182,20 +182,22 @@ const noAVX512 = "GOMLX_GO_SIMD_AVX512"
 // not turn them off.
 func avx512Active(t *testing.T) bool { return os.Getenv(noAVX512) == "" && cpuHasAVX512(t) }
 
-// cpuHasAVX2 reports whether /proc/cpuinfo lists avx2 (and fma, which the backend's AVX2 kernels need too).
-func cpuHasAVX2(t *testing.T) bool {
-	info, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		t.Skipf("cannot tell whether the CPU has AVX2: %v", err)
-	}
-	return bytes.Contains(info, []byte(" avx2")) && bytes.Contains(info, []byte(" fma"))
-}
+// cpuHasAVX2 reports whether the CPU has AVX2 (and FMA, which the backend's AVX2 kernels need too).
+func cpuHasAVX2(t *testing.T) bool { return cpuHas(t, "avx2", "fma") }
 
-// cpuHasAVX512 reports whether /proc/cpuinfo lists avx512f.
-func cpuHasAVX512(t *testing.T) bool {
+// cpuHasAVX512 reports whether the CPU has AVX-512 (avx512f).
+func cpuHasAVX512(t *testing.T) bool { return cpuHas(t, "avx512f") }
+
+// cpuHas reports whether /proc/cpuinfo lists every one of flags, and skips the test where it cannot tell.
+func cpuHas(t *testing.T, flags ...string) bool {
 	info, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
-		t.Skipf("cannot tell whether the CPU has AVX-512: %v", err)
+		t.Skipf("cannot tell whether the CPU has %v: %v", flags, err)
 	}
-	return bytes.Contains(info, []byte(" avx512f"))
+	for _, f := range flags {
+		if !bytes.Contains(info, []byte(" "+f)) {
+			return false
+		}
+	}
+	return true
 }

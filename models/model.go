@@ -29,7 +29,7 @@ var (
 // running up to two operations at once, each as soon as its inputs exist (creation_order orders only the
 // operations ready at the start). Two at once fill the core that one operation leaves idle while it
 // starts, ends or runs on one goroutine; on Zen 5 (docs/BENCHMARKS.md, session 15) it measured ResNet-18
-// +6 to +13%, WRN-16-4 +8%, ViT +9%, MLP-Mixer +7%, CPU use 171-185% → 190-196%, for 30-95 MB more peak
+// +6 to +13%, WRN-16-4 +8%, ViT +9%, MLP-Mixer +7%, CPU use 171-185% → 182-197%, for 30-95 MB more peak
 // memory, and the same losses. (The backend's own default, as many executors as the worker pool allows,
 // 4 here, was slower than one at a time in sessions 2 and 7.) It ends with BufferArenaOption.
 const DefaultBackend = "go:ops_parallel,num_executors=2,creation_order," + BufferArenaOption

@@ -117,12 +117,11 @@ func winogradForward(x, w *Node) *Node {
 // transpose either.
 func kernelTransform(w *Node, g [][]float64, outMajor bool) *Node {
 	c, out := w.Shape().Dim(0)/9, w.Shape().Dim(1)
-	taps := TransposeAllAxes(Reshape(w, c, 9, out), 1, 0, 2) // [9, C, out]
-	dims := []int{16, c, out}
+	perm, dims := []int{1, 0, 2}, []int{16, c, out} // taps [9, C, out]
 	if outMajor {
-		taps = TransposeAllAxes(Reshape(w, c, 9, out), 1, 2, 0) // [9, out, C]
-		dims = []int{16, out, c}
+		perm, dims = []int{1, 2, 0}, []int{16, out, c} // taps [9, out, C]
 	}
+	taps := TransposeAllAxes(Reshape(w, c, 9, out), perm...)
 	u := DotGeneral(matrixConst(w.Graph(), w.DType(), g), []int{1}, nil, Reshape(taps, 9, c*out), []int{0}, nil)
 	return Reshape(u, dims...)
 }
